@@ -1,0 +1,108 @@
+"""The application façade: every use case of c360 as one object.
+
+The CLI (and later the API and the dashboard) are thin shells over :class:`C360`; notebooks and
+orchestrators call it directly::
+
+    from c360.app import C360
+    report = C360().run("data/raw/log_content", warehouse="c360.duckdb", lake="data/lake")
+    stats = C360().read_table("customer_content_stats", warehouse="c360.duckdb")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from c360.config import C360Config, load_config
+from c360.console import NullReporter, Reporter
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from c360.generate.dataset import GenerateReport
+    from c360.pipeline import RunReport
+
+
+@dataclass(frozen=True)
+class DemoReport:
+    """A demo: the generated data and the run on it."""
+
+    generated: GenerateReport
+    run: RunReport
+    warehouse: str
+
+
+class C360:
+    """c360's use cases over one configuration."""
+
+    def __init__(
+        self,
+        config: C360Config | None = None,
+        *,
+        config_file: Path | str | None = None,
+        overrides: Mapping[str, Any] | None = None,
+        reporter: Reporter | None = None,
+    ) -> None:
+        self.config = config or load_config(config_file, overrides=overrides)
+        self.reporter: Reporter = reporter or NullReporter()
+
+    def generate(
+        self,
+        out: Path | str,
+        *,
+        scale: float = 0.01,
+        seed: int = 42,
+        days: int = 30,
+        gzip: bool = False,
+    ) -> GenerateReport:
+        """Write a synthetic data set (content, search, bridge) under ``out``."""
+        from c360.generate.dataset import GenerateRequest, generate_dataset
+
+        request = GenerateRequest(
+            out=Path(out), scale=scale, seed=seed, content_days=days, gzip=gzip
+        )
+        return generate_dataset(request, reporter=self.reporter)
+
+    def run(
+        self,
+        content: Path | str,
+        *,
+        warehouse: str | None = None,
+        lake: Path | str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+    ) -> RunReport:
+        """Ingest new content files, rebuild the window's tables, publish them."""
+        from c360.engines import create_engine
+        from c360.errors import ConfigError
+        from c360.pipeline import ContentPipeline, LakeLayout, RunRequest
+        from c360.sinks import create_sink
+
+        if start and end and start > end:
+            raise ConfigError(f"--from {start} is after --to {end}")
+        lake_path = Path(lake) if lake is not None else self.config.paths.lake
+        sink = create_sink(warehouse or self.config.paths.warehouse)
+        request = RunRequest(content=Path(content), lake=lake_path, start=start, end=end)
+        scratch = str(LakeLayout(lake_path).scratch)
+        with create_engine(self.config.engine, scratch=scratch) as engine:
+            pipeline = ContentPipeline(engine, sink, self.config, reporter=self.reporter)
+            return pipeline.run(request)
+
+    def demo(self, out: Path | str, *, scale: float = 0.01, seed: int = 42) -> DemoReport:
+        """Generate a small data set under ``out`` and run the whole pipeline on it."""
+        root = Path(out)
+        generated = self.generate(root / "raw", scale=scale, seed=seed)
+        warehouse = str(root / "c360.duckdb")
+        run = self.run(generated.content_dir, warehouse=warehouse, lake=root / "lake")
+        return DemoReport(generated=generated, run=run, warehouse=warehouse)
+
+    def read_table(
+        self, table: str, *, warehouse: str | None = None, limit: int | None = None
+    ) -> pa.Table:
+        """A published table as Arrow (``.to_pandas()`` for a DataFrame)."""
+        from c360.sinks import create_sink
+
+        return create_sink(warehouse or self.config.paths.warehouse).read(table, limit=limit)

@@ -1,0 +1,248 @@
+"""The ``c360`` command: a thin Typer shell over :class:`c360.app.C360`.
+
+User mistakes end in one red line and exit code 1 (2 for bad usage); ``--verbose`` adds detail and
+the traceback. Heavy libraries load inside the commands, so ``c360 --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+
+from c360 import __version__
+from c360.console import RichReporter, console, err_console
+from c360.errors import C360Error
+
+if TYPE_CHECKING:
+    from c360.app import C360
+    from c360.pipeline import RunReport
+
+app = typer.Typer(
+    name="c360",
+    help="Customer 360 from OTT TV logs: profiles, star schema and quality, on DuckDB or Spark.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", help="TOML config file (default: ./c360.toml when present).", dir_okay=False
+    ),
+]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="More detail, and tracebacks.")]
+
+
+def _fail(message: str, *, code: int = 1) -> NoReturn:
+    err_console.print(f"[bold red]error:[/bold red] {message}")
+    raise typer.Exit(code)
+
+
+def _day(value: str | None, flag: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        _fail(f"{flag} {value!r} is not a date; use YYYY-MM-DD", code=2)
+
+
+def _facade(config: Path | None, overrides: dict[str, Any], reporter: RichReporter) -> C360:
+    from c360.app import C360
+
+    return C360(config_file=config, overrides=overrides, reporter=reporter)
+
+
+@contextmanager
+def _guard(verbose: bool) -> Iterator[None]:
+    """Turn c360 errors into one line (and the traceback with --verbose)."""
+    try:
+        yield
+    except (typer.Exit, KeyboardInterrupt):
+        raise
+    except C360Error as exc:
+        if verbose:
+            console.print_exception()
+        _fail(str(exc))
+    except OSError as exc:
+        if verbose:
+            console.print_exception()
+        _fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    if version:
+        console.print(f"c360 {__version__}")
+        raise typer.Exit()
+
+
+@app.command()
+def run(
+    content: Annotated[
+        Path, typer.Option("--content", help="Folder of daily content logs (YYYYMMDD.json[.gz]).")
+    ],
+    warehouse: Annotated[
+        str | None,
+        typer.Option(help="Warehouse: a .duckdb file path [default: c360.duckdb]."),
+    ] = None,
+    lake: Annotated[
+        Path | None,
+        typer.Option(help="Parquet lake folder (bronze, gold, state) [default: data/lake]."),
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option("--from", help="First day of the window, YYYY-MM-DD.")
+    ] = None,
+    end: Annotated[
+        str | None,
+        typer.Option(
+            "--to", help="Last day of the window (and the recency reference), YYYY-MM-DD."
+        ),
+    ] = None,
+    engine: Annotated[
+        str | None, typer.Option(help="Compute engine: duckdb (default) or spark.")
+    ] = None,
+    threads: Annotated[
+        int | None, typer.Option(help="Engine threads [default: all cores].")
+    ] = None,
+    memory_limit: Annotated[
+        str | None, typer.Option(help="Engine memory limit, e.g. 4GB [default: engine's choice].")
+    ] = None,
+    config: ConfigOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Ingest new or changed content files and rebuild the Customer 360 tables for the window.
+
+    Only files that are new or changed since the last run are read; the window's tables are
+    rebuilt from the lake and replace the previous ones in the warehouse and the lake.
+    """
+    overrides = {
+        "engine.name": engine,
+        "engine.threads": threads,
+        "engine.memory_limit": memory_limit,
+    }
+    window = (_day(start, "--from"), _day(end, "--to"))
+    with RichReporter(verbose=verbose) as reporter, _guard(verbose):
+        facade = _facade(config, overrides, reporter)
+        report = facade.run(content, warehouse=warehouse, lake=lake, start=window[0], end=window[1])
+    _print_run(report)
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("data/raw"),
+    scale: Annotated[
+        float,
+        typer.Option(help="Scale factor: 1.0 ≈ a real month (30 × 1.6 M lines).", min=0.00001),
+    ] = 0.01,
+    seed: Annotated[
+        int, typer.Option(help="Random seed; the same seed writes the same files.")
+    ] = 42,
+    days: Annotated[int, typer.Option(help="Content days, from 2022-04-01.", min=1)] = 30,
+    gzip: Annotated[bool, typer.Option("--gzip", help="Write content files as .json.gz.")] = False,
+    config: ConfigOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Write synthetic content and search logs in the raw formats, plus a contract↔user bridge."""
+    with RichReporter(verbose=verbose) as reporter, _guard(verbose):
+        facade = _facade(config, {}, reporter)
+        report = facade.generate(out, scale=scale, seed=seed, days=days, gzip=gzip)
+    console.print(
+        f"[green]✓[/green] wrote {len(report.content_files)} content days to {report.content_dir}, "
+        f"{len(report.search_folders)} search days to {report.search_dir}, "
+        f"bridge of {report.bridged:,} contracts to {report.bridge}"
+    )
+
+
+@app.command()
+def demo(
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for the data, lake and warehouse.")
+    ] = Path("demo"),
+    scale: Annotated[
+        float, typer.Option(help="Scale factor of the generated data.", min=0.00001)
+    ] = 0.01,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+    config: ConfigOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Generate a small realistic data set and run the whole pipeline on it with DuckDB."""
+    with RichReporter(verbose=verbose) as reporter, _guard(verbose):
+        facade = _facade(config, {}, reporter)
+        result = facade.demo(out, scale=scale, seed=seed)
+        _print_run(result.run)
+        _print_samples(facade, result.warehouse)
+
+
+def _print_run(report: RunReport) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"run {report.run_id}", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    window = f"{report.window_start} … {report.window_end}"
+    rows = [
+        ("window", window),
+        ("files", f"{report.files_found} found, {report.files_ingested} ingested, "
+                  f"{report.files_unchanged} unchanged"),
+        ("rows read", f"{report.rows_read:,}"),
+        ("rows accepted", f"{report.rows_accepted:,}"),
+        ("rows quarantined", f"{report.rows_quarantined:,}"
+         + (f" ({', '.join(f'{k} {v:,}' for k, v in sorted(report.quarantine_reasons.items()))})"
+            if report.quarantine_reasons else "")),
+        ("duplicate _ids dropped", f"{report.duplicates:,}"),
+        ("customers profiled", f"{report.contracts_profiled:,}"),
+        ("time", f"{sum(report.timings.values()):.1f} s ("
+                 + ", ".join(f"{k} {v:.1f}" for k, v in report.timings.items()) + ")"),
+        ("warehouse", report.warehouse),
+        ("lake", str(report.lake)),
+    ]  # fmt: skip
+    for key, value in rows:
+        table.add_row(key, value)
+    console.print(table)
+    query = "FROM customer_content_stats LIMIT 5"
+    connect = f"duckdb.connect('{report.warehouse}', read_only=True)"
+    console.print(
+        f"query it: [cyan]python -c \"import duckdb; print({connect}.sql('{query}'))\"[/cyan]"
+        f"  (gold Parquet: {report.lake}/gold/*.parquet)"
+    )
+
+
+def _print_samples(facade: C360, warehouse: str) -> None:
+    from rich.table import Table
+
+    for name, columns in (
+        ("customer_content_stats", ["contract", "total_duration", "active_days", "most_watch",
+                                    "taste", "activeness", "customer_type"]),
+        ("top_apps", ["rank", "app_name", "category", "total_duration", "contracts"]),
+    ):  # fmt: skip
+        data = facade.read_table(name, warehouse=warehouse, limit=5).select(columns)
+        table = Table(title=name, title_justify="left")
+        for column in columns:
+            table.add_column(column)
+        for record in data.to_pylist():
+            table.add_row(*("" if record[c] is None else str(record[c]) for c in columns))
+        console.print(table)
+
+
+def main() -> None:
+    """Entry point of the ``c360`` script."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        err_console.print("[bold red]interrupted[/bold red]")
+        sys.exit(130)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

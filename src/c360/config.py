@@ -1,0 +1,240 @@
+"""Typed, layered configuration.
+
+Precedence, lowest to highest: built-in defaults < ``c360.toml`` < ``C360__SECTION__KEY``
+environment variables < CLI flags. Unknown keys are rejected, and a bad value is reported in one
+line that names the key and the source that set it (the file, the variable or the flag).
+Secrets never live here: they are read from the environment by the component that needs them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from c360.errors import ConfigError
+
+ENV_PREFIX = "C360__"
+DEFAULT_CONFIG_FILE = "c360.toml"
+
+#: The five content categories in canonical order (used for ties and for ``taste``), with the
+#: column each one gets in ``customer_content_stats``.
+CATEGORIES: tuple[tuple[str, str], ...] = (
+    ("Truyen Hinh", "truyen_hinh"),
+    ("Phim Truyen", "phim_truyen"),
+    ("Giai Tri", "giai_tri"),
+    ("Thieu Nhi", "thieu_nhi"),
+    ("The Thao", "the_thao"),
+)
+OTHER_CATEGORY = "Other"
+
+DEFAULT_APP_CATEGORIES: dict[str, str] = {
+    "CHANNEL": "Truyen Hinh",
+    "DSHD": "Truyen Hinh",
+    "KPLUS": "Truyen Hinh",
+    "KPlus": "Truyen Hinh",
+    "VOD": "Phim Truyen",
+    "FIMS": "Phim Truyen",
+    "FIMS_RES": "Phim Truyen",
+    "BHD": "Phim Truyen",
+    "BHD_RES": "Phim Truyen",
+    "VOD_RES": "Phim Truyen",
+    "DANET": "Phim Truyen",
+    "RELAX": "Giai Tri",
+    "CHILD": "Thieu Nhi",
+    "SPORT": "The Thao",
+}
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ContentConfig(_Section):
+    """Validation and categorisation of content rows (SPEC 2.1, 2.2)."""
+
+    contract_pattern: str = r"^[A-Z]{2}[A-Z0-9]{3,14}$"
+    max_duration: int = Field(86_400, ge=1)
+    app_categories: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_APP_CATEGORIES))
+
+    @field_validator("app_categories")
+    @classmethod
+    def _known_categories(cls, value: dict[str, str]) -> dict[str, str]:
+        allowed = {name for name, _ in CATEGORIES} | {OTHER_CATEGORY}
+        for app, category in value.items():
+            if category not in allowed:
+                raise ValueError(
+                    f"app {app!r} maps to {category!r}; allowed: {', '.join(sorted(allowed))}"
+                )
+        return value
+
+
+class ProfileConfig(_Section):
+    """Thresholds of the customer profile (SPEC 2.3)."""
+
+    #: Lower bounds (in active days) of the five activeness levels, ascending.
+    activeness_bounds: tuple[int, int, int, int, int] = (1, 8, 15, 22, 29)
+    activeness_labels: tuple[str, str, str, str, str] = (
+        "very low",
+        "low",
+        "moderate",
+        "high",
+        "very high",
+    )
+    #: ``level_activeness``: High when active days > high_above, Low when < low_below.
+    level_high_above: int = 20
+    level_low_below: int = 10
+
+    @model_validator(mode="after")
+    def _ascending(self) -> ProfileConfig:
+        if list(self.activeness_bounds) != sorted(set(self.activeness_bounds)):
+            raise ValueError("activeness_bounds must be strictly ascending")
+        if self.level_low_below > self.level_high_above:
+            raise ValueError("level_low_below must not exceed level_high_above")
+        return self
+
+
+class EngineConfig(_Section):
+    """The compute engine and its resources."""
+
+    name: Literal["duckdb", "spark"] = "duckdb"
+    #: Worker threads; ``None`` uses every core.
+    threads: int | None = Field(None, ge=1)
+    #: DuckDB memory limit such as ``"4GB"``; ``None`` lets DuckDB choose (80 % of RAM).
+    memory_limit: str | None = None
+    #: Where the engine may spill; ``None`` uses a folder inside the lake.
+    temp_directory: str | None = None
+
+
+class PathsConfig(_Section):
+    """Where outputs go."""
+
+    warehouse: str = "c360.duckdb"
+    lake: Path = Path("data/lake")
+
+
+class C360Config(_Section):
+    """The whole configuration."""
+
+    content: ContentConfig = Field(default_factory=ContentConfig)
+    profile: ProfileConfig = Field(default_factory=ProfileConfig)
+    engine: EngineConfig = Field(default_factory=EngineConfig)
+    paths: PathsConfig = Field(default_factory=PathsConfig)
+
+
+def load_config(
+    file: Path | str | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> C360Config:
+    """Build the configuration from its layers.
+
+    Args:
+        file: a TOML file; ``None`` reads ``./c360.toml`` when it exists.
+        env: the environment to read ``C360__SECTION__KEY`` variables from (default ``os.environ``).
+        overrides: CLI values as dotted keys, e.g. ``{"engine.name": "duckdb"}``; ``None`` values
+            are ignored so unset flags do not override lower layers.
+
+    Raises:
+        ConfigError: a value is invalid; the message names the key and its source.
+
+    >>> load_config(env={}, overrides={"engine.threads": 2}).engine.threads
+    2
+    """
+    layered: dict[str, Any] = {}
+    sources: dict[tuple[str, ...], str] = {}
+
+    path = Path(file) if file is not None else Path(DEFAULT_CONFIG_FILE)
+    if file is not None and not path.is_file():
+        raise ConfigError(f"config file {path} does not exist")
+    if path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+        _merge(layered, data, sources, source=str(path), prefix=())
+
+    environ = os.environ if env is None else env
+    for name, raw in sorted(environ.items()):
+        if not name.startswith(ENV_PREFIX):
+            continue
+        keys = tuple(part.lower() for part in name[len(ENV_PREFIX) :].split("__") if part)
+        if len(keys) < 2:
+            raise ConfigError(f"environment variable {name}: expected C360__SECTION__KEY")
+        _set(layered, keys, _parse_env_value(raw), sources, source=f"environment variable {name}")
+
+    for dotted, value in (overrides or {}).items():
+        if value is None:
+            continue
+        keys = tuple(dotted.split("."))
+        flag = "--" + keys[-1].replace("_", "-")
+        _set(layered, keys, value, sources, source=f"command-line flag {flag}")
+
+    try:
+        return C360Config.model_validate(layered)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, sources)) from exc
+
+
+def _parse_env_value(raw: str) -> Any:
+    """Environment values are JSON when they parse as JSON (numbers, lists, objects), else text."""
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+
+
+def _merge(
+    target: dict[str, Any],
+    data: Mapping[str, Any],
+    sources: dict[tuple[str, ...], str],
+    *,
+    source: str,
+    prefix: tuple[str, ...],
+) -> None:
+    for key, value in data.items():
+        # A mapping such as content.app_categories is one value, not a section to descend into.
+        if isinstance(value, Mapping) and len(prefix) == 0:
+            _merge(target, value, sources, source=source, prefix=(*prefix, key))
+        else:
+            _set(target, (*prefix, key), value, sources, source=source)
+
+
+def _set(
+    target: dict[str, Any],
+    keys: tuple[str, ...],
+    value: Any,
+    sources: dict[tuple[str, ...], str],
+    *,
+    source: str,
+) -> None:
+    node = target
+    for key in keys[:-1]:
+        child = node.setdefault(key, {})
+        if not isinstance(child, dict):
+            raise ConfigError(f"{source}: {'.'.join(keys)} is inside a value, not a section")
+        node = child
+    node[keys[-1]] = value
+    sources[keys] = source
+
+
+def _describe(exc: ValidationError, sources: Mapping[tuple[str, ...], str]) -> str:
+    error = exc.errors()[0]
+    loc = tuple(str(part) for part in error["loc"])
+    origin = "defaults"
+    for depth in range(len(loc), 0, -1):
+        if loc[:depth] in sources:
+            origin = sources[loc[:depth]]
+            break
+    key = ".".join(loc) or "(root)"
+    message = error["msg"]
+    if error["type"] == "extra_forbidden":
+        message = "unknown key"
+    more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+    return f"invalid configuration {key} from {origin}: {message}{more}"

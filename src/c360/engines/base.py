@@ -1,0 +1,66 @@
+"""The shape every engine has.
+
+An engine owns a session and does the engine-specific work only: decoding raw inputs into the
+tables the rules expect, reading and writing Parquet, and executing Ibis expressions. Differences
+between engines are class-level capability flags, never ``if engine == ...`` in business code.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+    import pyarrow as pa
+
+    from c360.config import EngineConfig
+    from c360.io.files import SourceFile
+
+
+class Engine(ABC):
+    """A compute engine running Ibis expressions."""
+
+    name: ClassVar[str]
+    #: Can keep intermediate tables in its own session (cheaper than re-reading Parquet).
+    supports_temp_tables: ClassVar[bool] = True
+
+    def __init__(self, config: EngineConfig, *, scratch: str | None = None) -> None:
+        self.config = config
+        self.scratch = scratch
+
+    @abstractmethod
+    def decode_content(self, source: SourceFile) -> ir.Table:
+        """One content file as the decoded table of ``rules.content.DECODED_COLUMNS``."""
+
+    @abstractmethod
+    def read_parquet(self, paths: Sequence[Path]) -> ir.Table:
+        """Parquet files as one table (their schemas must agree)."""
+
+    @abstractmethod
+    def write_parquet(self, expr: ir.Table, path: Path) -> int:
+        """Write ``expr`` to one Parquet file atomically (temp file + rename); return its rows."""
+
+    @abstractmethod
+    def materialize(self, expr: ir.Table, name: str) -> ir.Table:
+        """Compute ``expr`` once and return a table that reads the stored result."""
+
+    @abstractmethod
+    def to_pyarrow(self, expr: ir.Table) -> pa.Table:
+        """Execute ``expr`` and return the result (only for small results)."""
+
+    @abstractmethod
+    def count(self, expr: ir.Table) -> int:
+        """Number of rows of ``expr``."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the session."""
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

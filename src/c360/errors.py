@@ -1,0 +1,45 @@
+"""One exception tree for c360.
+
+Every error a user can cause or meet derives from :class:`C360Error`. Errors are split into
+*terminal* (retrying will not help: fix the input or the configuration) and *transient*
+(a retry may succeed: a busy server, a lock held by a live run). Driver errors are translated at
+the boundary with ``raise ... from exc`` so the message names the object and the remedy.
+"""
+
+from __future__ import annotations
+
+
+class C360Error(Exception):
+    """Base of every c360 error. ``str(err)`` is a one-line message meant for the user."""
+
+    transient: bool = False
+
+
+class TerminalError(C360Error):
+    """Retrying the same call will fail again; the input or the configuration must change."""
+
+
+class TransientError(C360Error):
+    """The same call may succeed later (busy resource, network hiccup)."""
+
+    transient = True
+
+
+class ConfigError(TerminalError):
+    """A configuration value is missing or invalid; the message names the key and its source."""
+
+
+class InputError(TerminalError):
+    """An input path is missing, empty or unreadable."""
+
+
+class OutputError(TerminalError):
+    """An output location cannot be written."""
+
+
+class EngineError(TerminalError):
+    """The compute engine failed or is not available."""
+
+
+class SinkError(TerminalError):
+    """A warehouse or lake write failed; the previous version of the table is intact."""

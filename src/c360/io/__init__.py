@@ -1,0 +1,1 @@
+"""Input discovery and the lake's ingestion state."""

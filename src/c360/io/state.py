@@ -1,0 +1,86 @@
+"""Which input files the lake has ingested (SPEC 4, "State").
+
+The state is one small Parquet file in the lake, replaced atomically after every ingested file, so a
+crash loses at most the file being ingested, which the next run ingests again (its bronze output is
+replaced, never appended).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, fields
+from datetime import date, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+STATE_SCHEMA = pa.schema(
+    [
+        ("source", pa.string()),
+        ("name", pa.string()),
+        ("path", pa.string()),
+        ("file_date", pa.date32()),
+        ("size", pa.int64()),
+        ("mtime_ns", pa.int64()),
+        ("checksum", pa.string()),
+        ("rows_read", pa.int64()),
+        ("rows_accepted", pa.int64()),
+        ("rows_quarantined", pa.int64()),
+        ("bronze_path", pa.string()),
+        ("run_id", pa.string()),
+        ("ingested_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """One ingested input file."""
+
+    source: str  # "content" or "search"
+    name: str
+    path: str
+    file_date: date
+    size: int
+    mtime_ns: int
+    checksum: str
+    rows_read: int
+    rows_accepted: int
+    rows_quarantined: int
+    bronze_path: str
+    run_id: str
+    ingested_at: datetime
+
+
+class IngestState:
+    """The set of ingested files, keyed by (source, name)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.records: dict[tuple[str, str], FileRecord] = {}
+        if path.exists():
+            names = [f.name for f in fields(FileRecord)]
+            for row in pq.read_table(path).to_pylist():
+                record = FileRecord(**{k: row[k] for k in names})
+                self.records[(record.source, record.name)] = record
+
+    def get(self, source: str, name: str) -> FileRecord | None:
+        return self.records.get((source, name))
+
+    def put(self, record: FileRecord) -> None:
+        """Record a file and persist the whole state atomically."""
+        self.records[(record.source, record.name)] = record
+        self.save()
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        ordered = sorted(self.records.values(), key=lambda r: (r.source, r.file_date, r.name))
+        table = pa.Table.from_pylist([asdict(r) for r in ordered], schema=STATE_SCHEMA)
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        pq.write_table(table, tmp)
+        tmp.replace(self.path)
+
+    def table(self) -> pa.Table:
+        ordered = sorted(self.records.values(), key=lambda r: (r.source, r.file_date, r.name))
+        return pa.Table.from_pylist([asdict(r) for r in ordered], schema=STATE_SCHEMA)

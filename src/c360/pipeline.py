@@ -1,0 +1,400 @@
+"""The content pipeline: discover → ingest (bronze) → transform (gold) → publish (warehouse).
+
+Engine- and sink-agnostic: it calls the engine for decoding and execution, the pure rules for
+every business decision, and the sink to publish. Each stage is idempotent, so a re-run after a
+crash completes without duplicates, and a run only ingests files that are new or changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import time
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from c360.config import C360Config
+from c360.console import NullReporter, Reporter
+from c360.engines.base import Engine
+from c360.errors import InputError
+from c360.io.files import SourceFile, checksum, find_content_files
+from c360.io.state import FileRecord, IngestState
+from c360.rules import content as content_rules
+from c360.rules import star
+from c360.sinks.base import Sink
+
+CONTENT = "content"
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What to process and where to put it."""
+
+    content: Path
+    lake: Path
+    start: date | None = None
+    end: date | None = None
+
+
+@dataclass
+class RunReport:
+    """What a run did, for the summary, the run record and tests."""
+
+    run_id: str
+    started_at: datetime
+    window_start: date | None = None
+    window_end: date | None = None
+    files_found: int = 0
+    files_ingested: int = 0
+    files_unchanged: int = 0
+    rows_read: int = 0
+    rows_accepted: int = 0
+    rows_quarantined: int = 0
+    duplicates: int = 0
+    contracts_profiled: int = 0
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    tables: dict[str, int] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    lake: Path | None = None
+    warehouse: str = ""
+    status: str = "running"
+    error: str | None = None
+
+
+class LakeLayout:
+    """Where each layer lives inside the lake folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def bronze(self, source: SourceFile) -> Path:
+        return (
+            self.root / "bronze" / CONTENT / f"date={source.file_date}" / f"{source.name}.parquet"
+        )
+
+    def quarantine(self, source: SourceFile) -> Path:
+        return (
+            self.root
+            / "quarantine"
+            / CONTENT
+            / f"date={source.file_date}"
+            / f"{source.name}.parquet"
+        )
+
+    def gold(self, table: str) -> Path:
+        return self.root / "gold" / f"{table}.parquet"
+
+    @property
+    def state(self) -> Path:
+        return self.root / "_state" / "ingested_files.parquet"
+
+    @property
+    def runs(self) -> Path:
+        return self.root / "_state" / "pipeline_runs.parquet"
+
+    @property
+    def scratch(self) -> Path:
+        return self.root / "_tmp"
+
+
+def new_run_id(now: datetime) -> str:
+    """Sortable and unique: ``20220430T101500Z-1a2b3c``."""
+    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def config_hash(config: C360Config) -> str:
+    payload = json.dumps(config.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+class ContentPipeline:
+    """Runs the content pipeline with one engine and one sink."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        sink: Sink,
+        config: C360Config,
+        *,
+        reporter: Reporter | None = None,
+    ) -> None:
+        self.engine = engine
+        self.sink = sink
+        self.config = config
+        self.reporter: Reporter = reporter or NullReporter()
+
+    def run(self, request: RunRequest) -> RunReport:
+        now = datetime.now(UTC)
+        report = RunReport(run_id=new_run_id(now), started_at=now, lake=request.lake)
+        report.warehouse = self.sink.describe()
+        layout = LakeLayout(request.lake)
+        try:
+            with self._timed(report, "discover"):
+                files = self._discover(request)
+            report.files_found = len(files)
+            state = IngestState(layout.state)
+            with self._timed(report, "ingest"):
+                self._ingest(files, state, layout, report)
+            with self._timed(report, "transform"):
+                tables = self._transform(files, state, layout, request, report)
+            report.status = "succeeded"
+            tables["ingested_files"] = self._write_small(
+                state.table(), layout.gold("ingested_files")
+            )
+            tables["pipeline_runs"] = self._record_run(report, layout)
+            with self._timed(report, "publish"):
+                self.reporter.stage("publish", total=1)
+                report.tables = self.sink.publish(tables)
+                self.reporter.advance(self.sink.describe())
+        except Exception as exc:
+            report.status = "failed"
+            report.error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            self._record_run(report, layout)
+            raise
+        return report
+
+    # -- stages -----------------------------------------------------------------------------
+
+    def _discover(self, request: RunRequest) -> list[SourceFile]:
+        files, misnamed = find_content_files(request.content, start=request.start, end=request.end)
+        for path in misnamed:
+            self.reporter.warn(f"skipped {path}: the name is not a date (YYYYMMDD.json[.gz])")
+        if not files:
+            window = ""
+            if request.start or request.end:
+                window = f" between {request.start or '…'} and {request.end or '…'}"
+            raise InputError(
+                f"no content files (YYYYMMDD.json or .json.gz) in {request.content}{window}"
+            )
+        return files
+
+    def _ingest(
+        self, files: list[SourceFile], state: IngestState, layout: LakeLayout, report: RunReport
+    ) -> None:
+        todo: list[SourceFile] = []
+        for source in files:
+            record = state.get(CONTENT, source.name)
+            fresh = (
+                record is not None
+                and record.size == source.size
+                and record.mtime_ns == source.mtime_ns
+                and layout.bronze(source).exists()
+            )
+            if fresh:
+                report.files_unchanged += 1
+            else:
+                todo.append(source)
+        self.reporter.stage("ingest", total=len(todo))
+        if not todo:
+            return
+        self.engine_prepare()
+        # Checksums run in a thread (hashlib releases the GIL) while the engine ingests.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            sums: dict[str, Future[str]] = {s.name: pool.submit(checksum, s.path) for s in todo}
+            for source in todo:
+                digest = sums[source.name].result()
+                record = state.get(CONTENT, source.name)
+                if (
+                    record is not None
+                    and record.checksum == digest
+                    and layout.bronze(source).exists()
+                ):
+                    # Touched but identical: remember the new mtime, keep the bronze file.
+                    state.put(_replace_stat(record, source))
+                    report.files_unchanged += 1
+                    self.reporter.advance(f"{source.name} unchanged")
+                    continue
+                state.put(self._ingest_file(source, digest, layout, report.run_id))
+                report.files_ingested += 1
+                self.reporter.advance(source.name)
+
+    def engine_prepare(self) -> None:
+        """Give the engine hints that make decoding cheaper without changing results."""
+        known = tuple(self.config.content.app_categories)
+        if hasattr(self.engine, "known_apps"):
+            self.engine.known_apps = known
+
+    def _ingest_file(
+        self, source: SourceFile, digest: str, layout: LakeLayout, run_id: str
+    ) -> FileRecord:
+        cfg = self.config.content
+        decoded = self.engine.decode_content(source)
+        validated = content_rules.validate_content(
+            decoded, contract_pattern=cfg.contract_pattern, max_duration=cfg.max_duration
+        )
+        stored = self.engine.materialize(validated, "validated_content")
+        accepted = self.engine.write_parquet(
+            content_rules.accepted_rows(stored), layout.bronze(source)
+        )
+        quarantined = self.engine.write_parquet(
+            content_rules.quarantined_rows(stored), layout.quarantine(source)
+        )
+        self.reporter.info(f"{source.name}: {accepted:,} accepted, {quarantined:,} quarantined")
+        return FileRecord(
+            source=CONTENT,
+            name=source.name,
+            path=str(source.path.resolve()),
+            file_date=source.file_date,
+            size=source.size,
+            mtime_ns=source.mtime_ns,
+            checksum=digest,
+            rows_read=accepted + quarantined,
+            rows_accepted=accepted,
+            rows_quarantined=quarantined,
+            bronze_path=str(layout.bronze(source)),
+            run_id=run_id,
+            ingested_at=datetime.now(UTC),
+        )
+
+    def _transform(
+        self,
+        files: list[SourceFile],
+        state: IngestState,
+        layout: LakeLayout,
+        request: RunRequest,
+        report: RunReport,
+    ) -> dict[str, Path]:
+        records = [state.records[(CONTENT, f.name)] for f in files]
+        report.window_start = request.start or min(f.file_date for f in files)
+        report.window_end = request.end or max(f.file_date for f in files)
+        report.rows_read = sum(r.rows_read for r in records)
+        report.rows_accepted = sum(r.rows_accepted for r in records)
+        report.rows_quarantined = sum(r.rows_quarantined for r in records)
+
+        mapping = self.config.content.app_categories
+        out: dict[str, Path] = {}
+        steps = 12
+        self.reporter.stage("transform", total=steps)
+
+        rows = self.engine.read_parquet([layout.bronze(f) for f in files])
+        unique = content_rules.deduplicate(rows)
+        out["fact_usage"] = layout.gold("fact_usage")
+        self.engine.write_parquet(star.fact_usage(unique), out["fact_usage"])
+        self.reporter.advance("fact_usage")
+
+        fact = self.engine.read_parquet([out["fact_usage"]])
+        fact_cat = star.with_category(fact, mapping)
+        usage = fact_cat.select(
+            "contract", "mac", "category", file_date=fact_cat.date, duration=fact_cat.total_duration
+        )
+        derived = {
+            "customer_content_stats": content_rules.customer_content_stats(
+                usage, window_end=report.window_end, profile=self.config.profile
+            ),
+            "dim_contract": star.dim_contract(fact),
+            "dim_device": star.dim_device(fact),
+            "dim_app": star.dim_app(fact, mapping),
+            "dim_date": star.dim_date(fact),
+            "daily_category_usage": star.daily_category_usage(fact_cat),
+            "daily_app_usage": star.daily_app_usage(fact_cat),
+            "daily_active_contracts": star.daily_active_contracts(fact_cat),
+            "top_apps": star.top_apps(fact_cat),
+        }
+        for name, expr in derived.items():
+            out[name] = layout.gold(name)
+            rows_written = self.engine.write_parquet(expr, out[name])
+            if name == "customer_content_stats":
+                report.contracts_profiled = rows_written
+            self.reporter.advance(name)
+
+        quarantine_files = [layout.quarantine(f) for f in files if layout.quarantine(f).exists()]
+        out["quarantine_content"] = layout.gold("quarantine_content")
+        quarantine = self.engine.read_parquet(quarantine_files)
+        self.engine.write_parquet(quarantine, out["quarantine_content"])
+        reasons = self.engine.to_pyarrow(
+            quarantine.group_by("reason").aggregate(rows=quarantine.count())
+        )
+        report.quarantine_reasons = {str(r["reason"]): int(r["rows"]) for r in reasons.to_pylist()}
+        self.reporter.advance("quarantine_content")
+
+        accepted_in_window = sum(r.rows_accepted for r in records)
+        unique_rows = self.engine.to_pyarrow(fact.aggregate(n=fact.records.sum()))
+        kept = int(unique_rows.column("n")[0].as_py() or 0)
+        report.duplicates = accepted_in_window - kept
+        self.reporter.advance("counts")
+        return out
+
+    # -- records ----------------------------------------------------------------------------
+
+    def _write_small(self, table: pa.Table, path: Path) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        pq.write_table(table, tmp)
+        tmp.replace(path)
+        return path
+
+    def _record_run(self, report: RunReport, layout: LakeLayout) -> Path:
+        finished = datetime.now(UTC)
+        row = {
+            "run_id": report.run_id,
+            "command": "run",
+            "engine": self.engine.name,
+            "config_hash": config_hash(self.config),
+            "window_start": report.window_start,
+            "window_end": report.window_end,
+            "files_found": report.files_found,
+            "files_ingested": report.files_ingested,
+            "rows_read": report.rows_read,
+            "rows_accepted": report.rows_accepted,
+            "rows_quarantined": report.rows_quarantined,
+            "duplicates": report.duplicates,
+            "contracts_profiled": report.contracts_profiled,
+            "timings": json.dumps({k: round(v, 3) for k, v in report.timings.items()}),
+            "status": report.status,
+            "error": report.error,
+            "started_at": report.started_at,
+            "finished_at": finished,
+        }
+        new = pa.Table.from_pylist([row], schema=RUNS_SCHEMA)
+        if layout.runs.exists():
+            old = pq.read_table(layout.runs).cast(RUNS_SCHEMA)
+            old = old.filter(pa.compute.not_equal(old["run_id"], report.run_id))
+            new = pa.concat_tables([old, new])
+        self._write_small(new, layout.runs)
+        return self._write_small(new, layout.gold("pipeline_runs"))
+
+    @contextmanager
+    def _timed(self, report: RunReport, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            report.timings[stage] = time.perf_counter() - start
+
+
+RUNS_SCHEMA = pa.schema(
+    [
+        ("run_id", pa.string()),
+        ("command", pa.string()),
+        ("engine", pa.string()),
+        ("config_hash", pa.string()),
+        ("window_start", pa.date32()),
+        ("window_end", pa.date32()),
+        ("files_found", pa.int64()),
+        ("files_ingested", pa.int64()),
+        ("rows_read", pa.int64()),
+        ("rows_accepted", pa.int64()),
+        ("rows_quarantined", pa.int64()),
+        ("duplicates", pa.int64()),
+        ("contracts_profiled", pa.int64()),
+        ("timings", pa.string()),
+        ("status", pa.string()),
+        ("error", pa.string()),
+        ("started_at", pa.timestamp("us", tz="UTC")),
+        ("finished_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
+
+def _replace_stat(record: FileRecord, source: SourceFile) -> FileRecord:
+    from dataclasses import replace
+
+    return replace(record, size=source.size, mtime_ns=source.mtime_ns)

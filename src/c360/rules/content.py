@@ -1,0 +1,236 @@
+"""Content rules (SPEC 2.1–2.3): validation, categories, de-duplication and the customer profile.
+
+The input of :func:`validate_content` is the *decoded* table every engine's reader produces from
+the raw NDJSON lines (see :data:`DECODED_COLUMNS`); decoding is I/O, everything after it is a rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+import ibis
+import ibis.expr.types as ir
+
+from c360.config import CATEGORIES, OTHER_CATEGORY, ProfileConfig
+
+#: Columns the engines' content readers must produce, with their types.
+DECODED_COLUMNS: dict[str, str] = {
+    "source_file": "string",  # file name, e.g. 20220401.json
+    "file_date": "date",  # event date, from the file name
+    "line_no": "int64",  # 1-based line number in the file
+    "raw": "string",  # the line as read
+    "json_ok": "boolean",  # the line parses as one JSON value
+    "source_is_object": "boolean",  # `_source` is present and a JSON object
+    "record_id": "string",  # `_id`
+    "contract": "string",  # `_source.Contract` when a JSON string, else null
+    "mac": "string",  # `_source.Mac` when a JSON string, else null
+    "app_name": "string",  # `_source.AppName` when a JSON string, else null
+    "duration_is_int": "boolean",  # `_source.TotalDuration` is a JSON integer
+    "duration": "int64",  # its value when it is an integer that fits 64 bits
+}
+
+#: Quarantine reason codes, in the order they are tested (the first that applies is recorded).
+REASONS = ("malformed_json", "missing_source", "bad_contract", "bad_duration", "bad_app_name")
+
+MAC_PATTERN = r"^[0-9A-F]{12}$"
+
+
+def normalise_mac(mac: ir.StringValue) -> ir.StringValue:
+    """Strip ``:``/``-`` and upper-case; anything but 12 hex digits is null (unknown device)."""
+    cleaned = mac.re_replace(r"[:\-]", "").upper()
+    return ibis.ifelse(cleaned.re_search(MAC_PATTERN), cleaned, ibis.null("string"))
+
+
+def reject_reason(decoded: ir.Table, *, contract_pattern: str, max_duration: int) -> ir.StringValue:
+    """The first failed validation of SPEC 2.1 as a reason code, or null for a valid row."""
+    t = decoded
+    contract_ok = t.contract.notnull() & t.contract.re_search(contract_pattern)
+    duration_ok = t.duration_is_int & t.duration.between(0, max_duration)
+    app_ok = t.app_name.notnull() & (t.app_name.length() > 0)
+    return ibis.cases(
+        (~t.json_ok, "malformed_json"),
+        (~t.source_is_object, "missing_source"),
+        (~contract_ok.fill_null(False), "bad_contract"),
+        (~duration_ok.fill_null(False), "bad_duration"),
+        (~app_ok.fill_null(False), "bad_app_name"),
+        else_=ibis.null("string"),
+    )
+
+
+def validate_content(decoded: ir.Table, *, contract_pattern: str, max_duration: int) -> ir.Table:
+    """Attach ``reject_reason`` and the normalised ``mac`` to every decoded row."""
+    return decoded.mutate(
+        reject_reason=reject_reason(
+            decoded, contract_pattern=contract_pattern, max_duration=max_duration
+        ),
+        mac=normalise_mac(decoded.mac),
+    )
+
+
+def accepted_rows(validated: ir.Table) -> ir.Table:
+    """Valid rows in the bronze layout."""
+    return validated.filter(validated.reject_reason.isnull()).select(
+        "file_date",
+        "source_file",
+        "line_no",
+        "record_id",
+        "contract",
+        "mac",
+        "app_name",
+        "duration",
+    )
+
+
+def quarantined_rows(validated: ir.Table) -> ir.Table:
+    """Invalid rows with everything needed to find and fix them."""
+    return validated.filter(validated.reject_reason.notnull()).select(
+        "file_date", "source_file", "line_no", reason=validated.reject_reason, raw=validated.raw
+    )
+
+
+def deduplicate(rows: ir.Table) -> ir.Table:
+    """Keep the first occurrence of each ``record_id`` (by file date, then file, then line).
+
+    Rows without an ``_id`` cannot be matched to another row and are all kept.
+    """
+    order = [rows.file_date, rows.source_file, rows.line_no]
+    first = ibis.row_number().over(group_by=rows.record_id, order_by=order) == 0
+    return rows.filter(rows.record_id.isnull() | first)
+
+
+def app_category(app_name: ir.StringValue, mapping: Mapping[str, str]) -> ir.StringValue:
+    """Category of an app (SPEC 2.2); apps outside the mapping are ``Other``."""
+    return app_name.substitute(dict(mapping), else_=OTHER_CATEGORY)
+
+
+def customer_content_stats(
+    usage: ir.Table, *, window_end: date, profile: ProfileConfig
+) -> ir.Table:
+    """One row per contract with at least one counted row (SPEC 2.3).
+
+    Args:
+        usage: rows (or pre-aggregated facts) with ``contract``, ``file_date``, ``mac``,
+            ``category`` and ``duration``; rows whose category is not one of the five are ignored.
+        window_end: the last day of the window, for ``recency_days``.
+        profile: activeness thresholds.
+    """
+    counted = usage.filter(usage.category.isin([name for name, _ in CATEGORIES]))
+    sums = {
+        column: ibis.ifelse(counted.category == name, counted.duration, 0).sum()
+        for name, column in CATEGORIES
+    }
+    per_contract = counted.group_by("contract").aggregate(
+        **sums,
+        active_days=counted.file_date.nunique(),
+        devices=counted.mac.nunique(),
+        first_active=counted.file_date.min(),
+        last_active=counted.file_date.max(),
+    )
+    cols = [per_contract[column] for _, column in CATEGORIES]
+    total = cols[0]
+    for col in cols[1:]:
+        total = total + col
+    per_contract = per_contract.mutate(total_duration=total.cast("int64"))
+    top = ibis.greatest(*cols)
+    most_watch = ibis.cases(
+        *[(per_contract.total_duration == 0, ibis.null("string"))],
+        *[(col == top, name) for (name, _), col in zip(CATEGORIES, cols, strict=True)],
+        else_=ibis.null("string"),
+    )
+    taste = ibis.literal("-").join(
+        [
+            ibis.ifelse(col > 0, name, ibis.null("string"))
+            for (name, _), col in zip(CATEGORIES, cols, strict=True)
+        ]
+    )
+    profiled = per_contract.mutate(
+        most_watch=most_watch,
+        taste=taste.nullif(""),
+        activeness=activeness(per_contract.active_days, profile),
+        level_activeness=level_activeness(per_contract.active_days, profile),
+        recency_days=ibis.literal(window_end, type="date")
+        .delta(per_contract.last_active, unit="day")
+        .cast("int64"),
+    )
+    return with_segments(profiled)
+
+
+def activeness(active_days: ir.IntegerValue, profile: ProfileConfig) -> ir.StringValue:
+    """Five levels by active days (defaults 1–7, 8–14, 15–21, 22–28, 29+)."""
+    bounds, labels = profile.activeness_bounds, profile.activeness_labels
+    branches = [(active_days >= bounds[i], labels[i]) for i in reversed(range(len(bounds)))]
+    return ibis.cases(*branches, else_=ibis.null("string"))
+
+
+def level_activeness(active_days: ir.IntegerValue, profile: ProfileConfig) -> ir.StringValue:
+    """Three levels: High, Medium and Low by active days (thresholds from the profile)."""
+    return ibis.cases(
+        (active_days > profile.level_high_above, "High"),
+        (active_days < profile.level_low_below, "Low"),
+        else_="Medium",
+    )
+
+
+def with_segments(profiled: ir.Table) -> ir.Table:
+    """RFM scores and the IQR ``customer_type`` from exact quartiles over all profiled contracts."""
+    t = profiled
+    quartiles = t.aggregate(
+        f_q1=t.active_days.quantile(0.25),
+        f_q2=t.active_days.quantile(0.5),
+        f_q3=t.active_days.quantile(0.75),
+        m_q1=t.total_duration.quantile(0.25),
+        m_q2=t.total_duration.quantile(0.5),
+        m_q3=t.total_duration.quantile(0.75),
+        r_q1=t.recency_days.quantile(0.25),
+        r_q2=t.recency_days.quantile(0.5),
+        r_q3=t.recency_days.quantile(0.75),
+    )
+    j = t.cross_join(quartiles)
+
+    def score(value: ir.NumericValue, q1: ir.Value, q2: ir.Value, q3: ir.Value) -> ir.Value:
+        return ibis.cases((value <= q1, 1), (value <= q2, 2), (value <= q3, 3), else_=4)
+
+    def reversed_score(
+        value: ir.NumericValue, q1: ir.Value, q2: ir.Value, q3: ir.Value
+    ) -> ir.Value:
+        return ibis.cases((value <= q1, 4), (value <= q2, 3), (value <= q3, 2), else_=1)
+
+    total, level = j.total_duration, j.activeness
+    customer_type = ibis.cases(
+        ((level == "very low") & (total < j.m_q1), "leaving"),
+        ((level == "low") & (total < j.m_q2), "need attention"),
+        ((level == "moderate") & (total < j.m_q2), "normal"),
+        ((level == "moderate") & (total >= j.m_q2), "potential"),
+        ((level == "high") & (total > j.m_q1), "loyal"),
+        ((level == "very high") & (total > j.m_q1), "vip"),
+        else_="anomaly",
+    )
+    scored = j.mutate(
+        recency_score=reversed_score(j.recency_days, j.r_q1, j.r_q2, j.r_q3).cast("int8"),
+        frequency_score=score(j.active_days, j.f_q1, j.f_q2, j.f_q3).cast("int8"),
+        monetary_score=score(j.total_duration, j.m_q1, j.m_q2, j.m_q3).cast("int8"),
+        customer_type=customer_type,
+    )
+    return scored.select(*STATS_COLUMNS)
+
+
+#: ``customer_content_stats`` columns, in order.
+STATS_COLUMNS = (
+    "contract",
+    *(column for _, column in CATEGORIES),
+    "total_duration",
+    "active_days",
+    "most_watch",
+    "taste",
+    "activeness",
+    "level_activeness",
+    "devices",
+    "first_active",
+    "last_active",
+    "recency_days",
+    "recency_score",
+    "frequency_score",
+    "monetary_score",
+    "customer_type",
+)

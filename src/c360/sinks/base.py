@@ -1,0 +1,39 @@
+"""The shape every warehouse sink has.
+
+A sink publishes finished tables, given as Parquet files, into a warehouse: all tables of a run in
+one atomic step where the warehouse allows it, each replacing the previous version, so a re-run
+replaces and never duplicates, and a failure leaves the previous tables readable.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from pathlib import Path
+
+import pyarrow as pa
+
+
+class Sink(ABC):
+    """A warehouse."""
+
+    scheme: str
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    @abstractmethod
+    def publish(self, tables: Mapping[str, Path]) -> dict[str, int]:
+        """Replace each named table with the rows of its Parquet file; return rows per table."""
+
+    @abstractmethod
+    def read(self, table: str, *, limit: int | None = None) -> pa.Table:
+        """Read a published table (for summaries and tests)."""
+
+    @abstractmethod
+    def tables(self) -> list[str]:
+        """Names of the tables in the warehouse."""
+
+    def describe(self) -> str:
+        """The location without secrets, for messages."""
+        return self.url

@@ -1,0 +1,94 @@
+"""The default warehouse: one DuckDB file."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from c360.catalog import TABLES
+from c360.errors import OutputError, SinkError, TransientError
+from c360.sinks.base import Sink
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+class DuckDBSink(Sink):
+    """Publishes every table of a run in one transaction: readers see all old or all new."""
+
+    scheme = "duckdb"
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.path = Path(url.removeprefix("duckdb://"))
+
+    def _connect(self, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+        if read_only and not self.path.exists():
+            raise OutputError(f"warehouse {self.path} does not exist; run `c360 run` first")
+        try:
+            if not read_only:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            return duckdb.connect(str(self.path), read_only=read_only)
+        except PermissionError as exc:
+            raise OutputError(f"cannot write the warehouse {self.path}: permission denied") from exc
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise TransientError(
+                    f"warehouse {self.path} is in use by another process; retry when it ends"
+                ) from exc
+            raise OutputError(f"cannot open the warehouse {self.path}: {exc}") from exc
+
+    def publish(self, tables: Mapping[str, Path]) -> dict[str, int]:
+        con = self._connect()
+        counts: dict[str, int] = {}
+        try:
+            con.execute("BEGIN TRANSACTION")
+            for name, parquet in tables.items():
+                spec = TABLES.get(name)
+                con.execute(
+                    f"CREATE OR REPLACE TABLE {_q(name)} AS "
+                    f"SELECT * FROM read_parquet({_lit(str(parquet))})"
+                )
+                if spec is not None:
+                    if spec.primary_key:
+                        cols = ", ".join(_q(c) for c in spec.primary_key)
+                        con.execute(f"ALTER TABLE {_q(name)} ADD PRIMARY KEY ({cols})")
+                    con.execute(f"COMMENT ON TABLE {_q(name)} IS {_lit(spec.description)}")
+                row = con.execute(f"SELECT count(*) FROM {_q(name)}").fetchone()
+                counts[name] = int(row[0]) if row else 0
+            con.execute("COMMIT")
+        except duckdb.Error as exc:
+            con.execute("ROLLBACK")
+            raise SinkError(
+                f"loading the warehouse {self.path} failed, previous tables kept: "
+                f"{str(exc).splitlines()[0]}"
+            ) from exc
+        finally:
+            con.close()
+        return counts
+
+    def read(self, table: str, *, limit: int | None = None) -> pa.Table:
+        con = self._connect(read_only=True)
+        try:
+            sql = f"SELECT * FROM {_q(table)}" + (f" LIMIT {int(limit)}" if limit else "")
+            return con.execute(sql).to_arrow_table()
+        except duckdb.CatalogException as exc:
+            raise OutputError(f"warehouse {self.path} has no table {table!r}") from exc
+        finally:
+            con.close()
+
+    def tables(self) -> list[str]:
+        con = self._connect(read_only=True)
+        try:
+            rows = con.execute("SELECT table_name FROM information_schema.tables ORDER BY 1")
+            return [str(r[0]) for r in rows.fetchall()]
+        finally:
+            con.close()
