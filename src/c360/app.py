@@ -44,9 +44,10 @@ class C360:
         *,
         config_file: Path | str | None = None,
         overrides: Mapping[str, Any] | None = None,
+        flags: Mapping[str, str] | None = None,
         reporter: Reporter | None = None,
     ) -> None:
-        self.config = config or load_config(config_file, overrides=overrides)
+        self.config = config or load_config(config_file, overrides=overrides, flags=flags)
         self.reporter: Reporter = reporter or NullReporter()
 
     def generate(

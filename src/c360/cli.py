@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+from rich.markup import escape
 
 from c360 import __version__
 from c360.console import RichReporter, console, err_console
@@ -42,7 +43,7 @@ VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="More detail, 
 
 
 def _fail(message: str, *, code: int = 1) -> NoReturn:
-    err_console.print(f"[bold red]error:[/bold red] {message}")
+    err_console.print(f"[bold red]error:[/bold red] {escape(message)}", soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -94,11 +95,11 @@ def run(
     ],
     warehouse: Annotated[
         str | None,
-        typer.Option(help="Warehouse: a .duckdb file path [default: c360.duckdb]."),
+        typer.Option(help="Warehouse: a .duckdb file path (default: c360.duckdb)."),
     ] = None,
     lake: Annotated[
         Path | None,
-        typer.Option(help="Parquet lake folder (bronze, gold, state) [default: data/lake]."),
+        typer.Option(help="Parquet lake folder (bronze, gold, state) (default: data/lake)."),
     ] = None,
     start: Annotated[
         str | None, typer.Option("--from", help="First day of the window, YYYY-MM-DD.")
@@ -113,10 +114,11 @@ def run(
         str | None, typer.Option(help="Compute engine: duckdb (default) or spark.")
     ] = None,
     threads: Annotated[
-        int | None, typer.Option(help="Engine threads [default: all cores].")
+        int | None, typer.Option(help="Engine threads (default: all cores).")
     ] = None,
     memory_limit: Annotated[
-        str | None, typer.Option(help="Engine memory limit, e.g. 4GB [default: engine's choice].")
+        str | None,
+        typer.Option(help="Engine memory limit, e.g. 4GB (default: the engine's choice)."),
     ] = None,
     config: ConfigOpt = None,
     verbose: VerboseOpt = False,

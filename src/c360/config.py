@@ -20,6 +20,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from c360.errors import ConfigError
 
 ENV_PREFIX = "C360__"
+#: The CLI flag behind each configuration key the CLI can set, for error messages.
+CLI_FLAGS = {
+    "engine.name": "--engine",
+    "engine.threads": "--threads",
+    "engine.memory_limit": "--memory-limit",
+    "paths.warehouse": "--warehouse",
+    "paths.lake": "--lake",
+}
 DEFAULT_CONFIG_FILE = "c360.toml"
 
 #: The five content categories in canonical order (used for ties and for ``taste``), with the
@@ -132,6 +140,7 @@ def load_config(
     *,
     env: Mapping[str, str] | None = None,
     overrides: Mapping[str, Any] | None = None,
+    flags: Mapping[str, str] | None = None,
 ) -> C360Config:
     """Build the configuration from its layers.
 
@@ -173,7 +182,7 @@ def load_config(
         if value is None:
             continue
         keys = tuple(dotted.split("."))
-        flag = "--" + keys[-1].replace("_", "-")
+        flag = {**CLI_FLAGS, **(flags or {})}.get(dotted) or "--" + keys[-1].replace("_", "-")
         _set(layered, keys, value, sources, source=f"command-line flag {flag}")
 
     try:

@@ -25,7 +25,7 @@ from c360.config import C360Config
 from c360.console import NullReporter, Reporter
 from c360.engines.base import Engine
 from c360.errors import InputError
-from c360.io.files import SourceFile, checksum, find_content_files
+from c360.io.files import FileScan, SourceFile, find_content_files, scan
 from c360.io.state import FileRecord, IngestState
 from c360.rules import content as content_rules
 from c360.rules import star
@@ -78,15 +78,6 @@ class LakeLayout:
     def bronze(self, source: SourceFile) -> Path:
         return (
             self.root / "bronze" / CONTENT / f"date={source.file_date}" / f"{source.name}.parquet"
-        )
-
-    def quarantine(self, source: SourceFile) -> Path:
-        return (
-            self.root
-            / "quarantine"
-            / CONTENT
-            / f"date={source.file_date}"
-            / f"{source.name}.parquet"
         )
 
     def gold(self, table: str) -> Path:
@@ -198,9 +189,10 @@ class ContentPipeline:
         self.engine_prepare()
         # Checksums run in a thread (hashlib releases the GIL) while the engine ingests.
         with ThreadPoolExecutor(max_workers=1) as pool:
-            sums: dict[str, Future[str]] = {s.name: pool.submit(checksum, s.path) for s in todo}
+            scans: dict[str, Future[FileScan]] = {s.name: pool.submit(scan, s.path) for s in todo}
             for source in todo:
-                digest = sums[source.name].result()
+                file_scan = scans[source.name].result()
+                digest = file_scan.checksum
                 record = state.get(CONTENT, source.name)
                 if (
                     record is not None
@@ -212,30 +204,35 @@ class ContentPipeline:
                     report.files_unchanged += 1
                     self.reporter.advance(f"{source.name} unchanged")
                     continue
-                state.put(self._ingest_file(source, digest, layout, report.run_id))
+                state.put(self._ingest_file(source, file_scan, layout, report.run_id))
                 report.files_ingested += 1
                 self.reporter.advance(source.name)
 
     def engine_prepare(self) -> None:
         """Give the engine hints that make decoding cheaper without changing results."""
-        known = tuple(self.config.content.app_categories)
-        if hasattr(self.engine, "known_apps"):
-            self.engine.known_apps = known
+        self.engine.known_apps = tuple(self.config.content.app_categories)
 
     def _ingest_file(
-        self, source: SourceFile, digest: str, layout: LakeLayout, run_id: str
+        self, source: SourceFile, file_scan: FileScan, layout: LakeLayout, run_id: str
     ) -> FileRecord:
         cfg = self.config.content
-        decoded = self.engine.decode_content(source)
+        if not file_scan.plain_text:
+            self.reporter.warn(
+                f"{source.name}: bytes that are not UTF-8 or control bytes; "
+                "reading it line by line (slower), bad lines are quarantined"
+            )
+        decoded = self.engine.decode_content(source, plain_text=file_scan.plain_text)
         validated = content_rules.validate_content(
             decoded, contract_pattern=cfg.contract_pattern, max_duration=cfg.max_duration
         )
-        stored = self.engine.materialize(validated, "validated_content")
-        accepted = self.engine.write_parquet(
-            content_rules.accepted_rows(stored), layout.bronze(source)
-        )
-        quarantined = self.engine.write_parquet(
-            content_rules.quarantined_rows(stored), layout.quarantine(source)
+        bronze_path = layout.bronze(source)
+        self.engine.write_parquet(validated, bronze_path)
+        bronze = self.engine.read_parquet([bronze_path])
+        counts = self.engine.to_pyarrow(content_rules.line_counts(bronze)).to_pylist()
+        read, accepted, quarantined = (
+            (counts[0]["rows_read"], counts[0]["rows_accepted"], counts[0]["rows_quarantined"])
+            if counts
+            else (0, 0, 0)
         )
         self.reporter.info(f"{source.name}: {accepted:,} accepted, {quarantined:,} quarantined")
         return FileRecord(
@@ -245,11 +242,11 @@ class ContentPipeline:
             file_date=source.file_date,
             size=source.size,
             mtime_ns=source.mtime_ns,
-            checksum=digest,
-            rows_read=accepted + quarantined,
+            checksum=file_scan.checksum,
+            rows_read=read,
             rows_accepted=accepted,
             rows_quarantined=quarantined,
-            bronze_path=str(layout.bronze(source)),
+            bronze_path=str(bronze_path),
             run_id=run_id,
             ingested_at=datetime.now(UTC),
         )
@@ -274,8 +271,8 @@ class ContentPipeline:
         steps = 12
         self.reporter.stage("transform", total=steps)
 
-        rows = self.engine.read_parquet([layout.bronze(f) for f in files])
-        unique = content_rules.deduplicate(rows)
+        bronze = self.engine.read_parquet([layout.bronze(f) for f in files], line_numbers=True)
+        unique = content_rules.deduplicate(content_rules.accepted_rows(bronze))
         out["fact_usage"] = layout.gold("fact_usage")
         self.engine.write_parquet(star.fact_usage(unique), out["fact_usage"])
         self.reporter.advance("fact_usage")
@@ -305,10 +302,10 @@ class ContentPipeline:
                 report.contracts_profiled = rows_written
             self.reporter.advance(name)
 
-        quarantine_files = [layout.quarantine(f) for f in files if layout.quarantine(f).exists()]
         out["quarantine_content"] = layout.gold("quarantine_content")
-        quarantine = self.engine.read_parquet(quarantine_files)
+        quarantine = content_rules.quarantined_rows(bronze)
         self.engine.write_parquet(quarantine, out["quarantine_content"])
+        quarantine = self.engine.read_parquet([out["quarantine_content"]])
         reasons = self.engine.to_pyarrow(
             quarantine.group_by("reason").aggregate(rows=quarantine.count())
         )

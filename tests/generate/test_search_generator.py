@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from c360.generate.population import Population, make_population
+from c360.generate.population import Population
 from c360.generate.search import (
     GENRES,
     JUNK_USER_IDS,
@@ -28,9 +30,23 @@ DAY = date(2022, 7, 1)
 SPARK_KEY = b"org.apache.spark.sql.parquet.row.metadata"
 
 
+def _population(size: int) -> Population:
+    """A light stand-in for ``make_population`` (which shuffles 10 M numbers): same dtypes."""
+    rng = np.random.default_rng(3)
+    numbers = rng.choice(10_000_000, size=size, replace=False)
+    return Population(
+        contracts=np.char.add("HNH", np.char.zfill(np.arange(size).astype(str), 6)),
+        activity=rng.uniform(0.02, 1.0, size),
+        macs=np.full((size, 3), "0C96E62FC55C"),
+        device_count=np.ones(size, dtype=np.int64),
+        favourite_app=np.zeros(size, dtype=np.int64),
+        user_ids=np.where(rng.random(size) < 0.7, np.char.zfill(numbers.astype(str), 7), ""),
+    )
+
+
 @pytest.fixture(scope="module")
 def population() -> Population:
-    return make_population(20_000, seed=3)
+    return _population(20_000)
 
 
 @pytest.fixture(scope="module")
@@ -145,8 +161,8 @@ def test_datetimes_are_mostly_plain_and_on_the_day(table: pa.Table) -> None:
 
 def test_duplicate_event_ids_repeat_the_same_event(table: pa.Table) -> None:
     ids = table["eventID"].to_pylist()
-    assert all(re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", i)
-               for i in ids)  # fmt: skip
+    uuid = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+    assert all(uuid.fullmatch(i) for i in ids)
     repeated = {i for i, c in Counter(ids).items() if c > 1}
     assert 1 <= len(repeated) <= 30
     rows = [r for r in table.to_pylist() if r["eventID"] in repeated]
@@ -200,3 +216,13 @@ def test_vocabulary_covers_every_genre() -> None:
     assert 130 <= len(vocabulary) <= 200
     assert len({t.lower() for t, _ in vocabulary}) == len(vocabulary)
     assert all(sum(g == genre for _, g in vocabulary) >= 8 for genre in GENRES)
+
+
+def test_small_and_degenerate_inputs(tmp_path: Path) -> None:
+    population = _population(50)
+    assert pq.read_table(write_search_day(tmp_path, DAY, population, rows=0, seed=1)).num_rows == 0
+    one = pq.read_table(write_search_day(tmp_path, DAY, population, rows=1, seed=1))
+    assert one.num_rows == 1
+    guests_only = replace(_population(10), user_ids=np.full(10, ""))
+    table = pq.read_table(write_search_day(tmp_path, DAY, guests_only, rows=500, seed=1))
+    assert table["user_id"].null_count == 500

@@ -30,18 +30,30 @@ class Engine(ABC):
     def __init__(self, config: EngineConfig, *, scratch: str | None = None) -> None:
         self.config = config
         self.scratch = scratch
+        #: Hint: AppName values known to be strings, so decoding need not re-check their type.
+        self.known_apps: tuple[str, ...] = ()
 
     @abstractmethod
-    def decode_content(self, source: SourceFile) -> ir.Table:
-        """One content file as the decoded table of ``rules.content.DECODED_COLUMNS``."""
+    def decode_content(self, source: SourceFile, *, plain_text: bool = True) -> ir.Table:
+        """Every line of a content file, in file order, as ``rules.content.DECODED_COLUMNS``.
+
+        ``plain_text`` False means the file has bytes that are not UTF-8 (or other bytes the fast
+        reader cannot take): the engine must still return every line, flagging bad encodings.
+        """
 
     @abstractmethod
-    def read_parquet(self, paths: Sequence[Path]) -> ir.Table:
-        """Parquet files as one table (their schemas must agree)."""
+    def read_parquet(self, paths: Sequence[Path], *, line_numbers: bool = False) -> ir.Table:
+        """Parquet files as one table (their schemas must agree).
+
+        With ``line_numbers``, adds ``line_no``: the 1-based position of each row in its file.
+        """
 
     @abstractmethod
     def write_parquet(self, expr: ir.Table, path: Path) -> int:
-        """Write ``expr`` to one Parquet file atomically (temp file + rename); return its rows."""
+        """Write ``expr`` to one Parquet file atomically (temp file + rename); return its rows.
+
+        Rows keep the order of the expression's input when it has no ``order_by``.
+        """
 
     @abstractmethod
     def materialize(self, expr: ir.Table, name: str) -> ir.Table:

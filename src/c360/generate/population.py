@@ -50,7 +50,7 @@ def make_population(size: int, *, seed: int) -> Population:
     provinces = rng.choice(np.array(PROVINCES), size=size)
     letters = rng.choice(np.array(list("ABCDEFGHJKLMNPQRSTUVWXYZ")), size=size)
     # Distinct numbers so contract ids never collide.
-    numbers = rng.permutation(max(size, 1_000_000))[:size]
+    numbers = rng.choice(max(size, 1_000_000), size=size, replace=False)
     contracts = np.char.add(np.char.add(provinces, letters), np.char.zfill(numbers.astype(str), 6))
 
     segment = rng.choice(len(ACTIVITY_SEGMENTS), size=size, p=[s[0] for s in ACTIVITY_SEGMENTS])
@@ -65,7 +65,7 @@ def make_population(size: int, *, seed: int) -> Population:
     favourite_app = rng.integers(0, 1_000_000, size=size).astype(np.int64)
 
     bridged = rng.random(size) < BRIDGED_SHARE
-    user_numbers = rng.permutation(max(size * 2, 10_000_000))[:size]
+    user_numbers = rng.choice(max(size * 2, 10_000_000), size=size, replace=False)
     user_ids = np.where(bridged, np.char.zfill(user_numbers.astype(str), 7), "")
     return Population(
         contracts=contracts,

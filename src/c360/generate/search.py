@@ -34,46 +34,43 @@ GENRES: tuple[str, ...] = (
 )  # fmt: skip
 GENRE_WEIGHTS = (0.10, 0.06, 0.06, 0.05, 0.11, 0.09, 0.13, 0.12, 0.07, 0.04, 0.06, 0.05, 0.02, 0.04)
 #: Titles per genre, most searched first (popularity within a genre is Zipf-like by this order).
-_TITLES: dict[str, tuple[str, ...]] = {
-    "Action": ("Fast & Furious 9", "John Wick 3", "Nhiệm Vụ Bất Khả Thi", "Người Nhện", "Diệp Vấn",
-               "Hai Phượng", "Top Gun: Maverick", "Biệt Đội Đánh Thuê", "Avengers: Hồi Kết",
-               "Thợ Săn Quái Vật", "Kẻ Hủy Diệt"),
-    "Romance": ("Mắt Biếc", "Titanic", "La La Land", "Chạng Vạng", "Yêu Nhầm Bạn Thân",
-                "Cô Gái Năm Ấy Chúng Ta Cùng Theo Đuổi", "Me Before You", "Em Của Thời Niên Thiếu",
-                "Tình Yêu Không Có Lỗi", "Nhật Ký Tình Yêu"),
-    "Comedy": ("Bố Già", "Táo Quân", "Mr. Bean", "Tuyệt Đỉnh Kung Fu", "Lật Mặt", "Trạng Quỳnh",
-               "Ở Nhà Một Mình", "Ông Ngoại Tuổi 30", "Hài Hoài Linh", "Xuân Hinh", "Chạy Đi Rồi Tính"),
-    "Horror": ("Annabelle", "Ám Ảnh Kinh Hoàng", "Bắt Ma", "Chuyện Ma Gần Nhà", "Cương Thi",
-               "Kumanthong", "Rùng Mình", "Lời Nguyền Ma Búp Bê", "Ngôi Nhà Ma Ám", "Quỷ Quyệt"),
-    "Animation": ("Doraemon", "Thám Tử Lừng Danh Conan", "Pokemon", "One Piece", "Naruto",
-                  "Shin Cậu Bé Bút Chì", "Peppa Pig", "Tom và Jerry", "Frozen", "Dragon Ball",
-                  "Baby Shark", "Boruto", "Cậu Bé Rồng"),
-    "Drama": ("Thương Ngày Nắng Về", "Về Nhà Đi Con", "Hương Vị Tình Thân", "Người Phán Xử",
-              "Hoa Hồng Trên Ngực Trái", "11 Tháng 5 Ngày", "Quỳnh Búp Bê", "Bão Ngầm",
-              "Sống Chung Với Mẹ Chồng", "Gia Đình Là Số 1", "Cây Táo Nở Hoa"),
-    "C Drama": ("Tây Du Ký", "Hoàn Châu Cách Cách", "Diên Hi Công Lược", "Thần Điêu Đại Hiệp",
-                "Trần Tình Lệnh", "Tam Sinh Tam Thế Thập Lý Đào Hoa", "Hương Mật Tựa Khói Sương",
-                "Bao Thanh Thiên", "Thiên Long Bát Bộ", "Tam Quốc Diễn Nghĩa", "Lộc Đỉnh Ký",
-                "Thương Lan Quyết"),
-    "K Drama": ("Hạ Cánh Nơi Anh", "Hậu Duệ Mặt Trời", "Nữ Luật Sư Kỳ Lạ Woo Young Woo", "Vincenzo",
-                "Penthouse", "Yêu Tinh", "Trò Chơi Con Mực", "Thế Giới Hôn Nhân", "Itaewon Class",
-                "Vườn Sao Băng", "Nàng Dae Jang Geum", "Lời Hồi Đáp 1988"),
-    "Sports": ("Manchester United", "Ngoại Hạng Anh", "V-League", "bóng đá", "Real Madrid",
-               "Champions League", "Liverpool", "Barcelona", "SEA Games 31", "AFF Cup", "Ronaldo",
-               "Quang Hải", "bóng chuyền nữ"),
-    "Music": ("Sơn Tùng M-TP", "Đen Vâu", "Blackpink", "nhạc bolero", "BTS", "Mỹ Tâm",
-              "nhạc trẻ remix", "Hà Anh Tuấn", "Hoàng Thùy Linh", "karaoke", "Gala Nhạc Việt"),
-    "Reality Show": ("Running Man", "2 Ngày 1 Đêm", "Rap Việt", "Giọng Hát Việt", "Người Ấy Là Ai",
-                     "Ai Là Triệu Phú", "Siêu Trí Tuệ", "Masterchef", "Ơn Giời Cậu Đây Rồi",
-                     "Đường Lên Đỉnh Olympia", "Bố Ơi Mình Đi Đâu Thế"),
-    "TV Channel": ("vtv3", "vtv1", "htv7", "vtv6", "k+1", "thvl1", "htv2", "vtc3", "hbo",
-                   "cartoon network", "k+ sport 1"),
-    "News": ("thời sự", "tin tức", "thời sự 19h", "bản tin thời tiết", "tin covid",
-             "chuyển động 24h", "giá vàng hôm nay", "60 giây", "bản tin tài chính"),
-    "Other": ("học tiếng anh", "dạy nấu ăn", "yoga", "tử vi", "xổ số", "phong thủy", "du lịch",
-              "thể dục buổi sáng", "làm đẹp"),
+_TITLES = {
+    "Action": "Fast & Furious 9|John Wick 3|Nhiệm Vụ Bất Khả Thi|Người Nhện|Diệp Vấn|Hai Phượng|"
+        "Top Gun: Maverick|Biệt Đội Đánh Thuê|Avengers: Hồi Kết|Thợ Săn Quái Vật|Kẻ Hủy Diệt",
+    "Romance": "Mắt Biếc|Titanic|La La Land|Chạng Vạng|Yêu Nhầm Bạn Thân|"
+        "Cô Gái Năm Ấy Chúng Ta Cùng Theo Đuổi|Me Before You|Em Của Thời Niên Thiếu|"
+        "Tình Yêu Không Có Lỗi|Nhật Ký Tình Yêu",
+    "Comedy": "Bố Già|Táo Quân|Mr. Bean|Tuyệt Đỉnh Kung Fu|Lật Mặt|Trạng Quỳnh|Ở Nhà Một Mình|"
+        "Ông Ngoại Tuổi 30|Hài Hoài Linh|Xuân Hinh|Chạy Đi Rồi Tính",
+    "Horror": "Annabelle|Ám Ảnh Kinh Hoàng|Bắt Ma|Chuyện Ma Gần Nhà|Cương Thi|Kumanthong|Rùng Mình|"
+        "Lời Nguyền Ma Búp Bê|Ngôi Nhà Ma Ám|Quỷ Quyệt",
+    "Animation": "Doraemon|Thám Tử Lừng Danh Conan|Pokemon|One Piece|Naruto|Shin Cậu Bé Bút Chì|"
+        "Peppa Pig|Tom và Jerry|Frozen|Dragon Ball|Baby Shark|Boruto|Cậu Bé Rồng",
+    "Drama": "Thương Ngày Nắng Về|Về Nhà Đi Con|Hương Vị Tình Thân|Người Phán Xử|"
+        "Hoa Hồng Trên Ngực Trái|11 Tháng 5 Ngày|Quỳnh Búp Bê|Bão Ngầm|Sống Chung Với Mẹ Chồng|"
+        "Gia Đình Là Số 1|Cây Táo Nở Hoa",
+    "C Drama": "Tây Du Ký|Hoàn Châu Cách Cách|Diên Hi Công Lược|Thần Điêu Đại Hiệp|Trần Tình Lệnh|"
+        "Tam Sinh Tam Thế Thập Lý Đào Hoa|Hương Mật Tựa Khói Sương|Bao Thanh Thiên|"
+        "Thiên Long Bát Bộ|Tam Quốc Diễn Nghĩa|Lộc Đỉnh Ký|Thương Lan Quyết",
+    "K Drama": "Hạ Cánh Nơi Anh|Hậu Duệ Mặt Trời|Nữ Luật Sư Kỳ Lạ Woo Young Woo|Vincenzo|Penthouse|"
+        "Yêu Tinh|Trò Chơi Con Mực|Thế Giới Hôn Nhân|Itaewon Class|Vườn Sao Băng|"
+        "Nàng Dae Jang Geum|Lời Hồi Đáp 1988",
+    "Sports": "Manchester United|Ngoại Hạng Anh|V-League|bóng đá|Real Madrid|Champions League|"
+        "Liverpool|Barcelona|SEA Games 31|AFF Cup|Ronaldo|Quang Hải|bóng chuyền nữ",
+    "Music": "Sơn Tùng M-TP|Đen Vâu|Blackpink|nhạc bolero|BTS|Mỹ Tâm|nhạc trẻ remix|Hà Anh Tuấn|"
+        "Hoàng Thùy Linh|karaoke|Gala Nhạc Việt",
+    "Reality Show": "Running Man|2 Ngày 1 Đêm|Rap Việt|Giọng Hát Việt|Người Ấy Là Ai|"
+        "Ai Là Triệu Phú|Siêu Trí Tuệ|Masterchef|Ơn Giời Cậu Đây Rồi|Đường Lên Đỉnh Olympia|"
+        "Bố Ơi Mình Đi Đâu Thế",
+    "TV Channel": "vtv3|vtv1|htv7|vtv6|k+1|thvl1|htv2|vtc3|hbo|cartoon network|k+ sport 1",
+    "News": "thời sự|tin tức|thời sự 19h|bản tin thời tiết|tin covid|chuyển động 24h|"
+        "giá vàng hôm nay|60 giây|bản tin tài chính",
+    "Other": "học tiếng anh|dạy nấu ăn|yoga|tử vi|xổ số|phong thủy|du lịch|thể dục buổi sáng|"
+        "làm đẹp",
 }  # fmt: skip
-VOCABULARY: tuple[tuple[str, str], ...] = tuple((t, g) for g in GENRES for t in _TITLES[g])
+VOCABULARY: tuple[tuple[str, str], ...] = tuple(
+    (t, g) for g in GENRES for t in _TITLES[g].split("|")
+)
 VOICE_PLACEHOLDER = "Tìm kiếm bằng giọng nói"
 JUNK_KEYWORDS = (" ", "  ", ".", ",", "?", "...", "👍", "❤️", "🎬🍿", "😂😂")
 EMOJIS = ("❤️", "😍", "🔥", "👍", "😂", "🥰")
@@ -198,7 +195,7 @@ def write_search_day(
         },
         schema=SCHEMA,
     )
-    # The same event logged twice; a third of the repeats carry another row's (later) clock.
+    # The same event logged twice; a third of the repeats were re-sent with another clock value.
     src = rng.integers(0, max(n, 1), size=n_dup)
     take = np.concatenate([np.arange(n), src])
     dt_take = take.copy()
@@ -274,12 +271,12 @@ def _genre_tables() -> tuple[
     npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64]
 ]:
     """Cumulative genre weights, and per genre the Zipf cumulative weights and vocabulary rows."""
-    width = max(len(t) for t in _TITLES.values())
+    width = max(len(t.split("|")) for t in _TITLES.values())
     cum = np.ones((len(GENRES), width))
     members = np.zeros((len(GENRES), width), dtype=np.int64)
     start = 0
     for g, name in enumerate(GENRES):
-        k = len(_TITLES[name])
+        k = len(_TITLES[name].split("|"))
         w = 1.0 / np.arange(1, k + 1)
         cum[g, :k] = np.cumsum(w) / w.sum()
         members[g, :k] = np.arange(start, start + k)
@@ -290,7 +287,8 @@ def _genre_tables() -> tuple[
 def _zipf_title(genre: npt.NDArray[np.int64], u: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
     _, cum, members = _genre_tables()
     pos = (cum[genre] <= u[:, None]).sum(axis=1)
-    return members[genre, np.minimum(pos, members.shape[1] - 1)]
+    picked: npt.NDArray[np.int64] = members[genre, np.minimum(pos, members.shape[1] - 1)]
+    return picked
 
 
 def _user_taste(
@@ -310,8 +308,10 @@ def _strip_marks(text: str) -> str:
     return unicodedata.normalize("NFC", bare.replace("đ", "d").replace("Đ", "D"))
 
 
-_FORMS: tuple[Callable[[str], str], ...] = (str.lower, lambda s: _strip_marks(s).lower(), str, str.upper,
-          lambda s: _strip_marks(s).upper(), _strip_marks)  # fmt: skip
+_FORMS: tuple[Callable[[str], str], ...] = (
+    str.lower, lambda s: _strip_marks(s).lower(), str, str.upper,
+    lambda s: _strip_marks(s).upper(), _strip_marks,
+)  # fmt: skip
 _FORM_WEIGHTS = (0.55, 0.24, 0.07, 0.08, 0.03, 0.03)
 
 
@@ -418,7 +418,7 @@ def _datetimes(rng: np.random.Generator, day: date, n: int) -> npt.NDArray[np.ob
     fmt = _families(rng, np.arange(n), ("frac2", "frac1", "frac4", "h12"))
     out[fmt["frac2"]] = [s[:-1] for s in out[fmt["frac2"]]]
     out[fmt["frac1"]] = [s[:-2] for s in out[fmt["frac1"]]]
-    out[fmt["frac4"]] = [s + str(len(s) % 10) for s in out[fmt["frac4"]]]
+    out[fmt["frac4"]] = [out[i] + str(i % 10) for i in fmt["frac4"]]
     marks = rng.integers(0, len(_MERIDIEM), size=n)
     out[fmt["h12"]] = [_twelve_hour(out[i], _MERIDIEM[marks[i]]) for i in fmt["h12"]]
     early = np.setdiff1d(np.flatnonzero(hours < 10), np.concatenate(list(fmt.values())))

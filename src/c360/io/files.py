@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
+import zlib
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 from c360.errors import InputError
 
+#: The byte the fast line reader treats as a column delimiter (never valid inside JSON text).
+DELIMITER = b"\x01"
 CONTENT_NAME = re.compile(r"^(\d{8})\.json(\.gz)?$")
 _CHUNK = 8 << 20
 
@@ -74,10 +78,47 @@ def find_content_files(
     return found, misnamed
 
 
-def checksum(path: Path) -> str:
-    """SHA-256 of the file's bytes (hardware-accelerated here: ~1.3 GB/s)."""
+@dataclass(frozen=True)
+class FileScan:
+    """What one pass over a file's bytes tells."""
+
+    checksum: str  # SHA-256 of the bytes on disk
+    #: The text is valid UTF-8 and free of the byte the fast line reader uses as a delimiter;
+    #: when False the engine reads the file with the exact (slower) line splitter.
+    plain_text: bool
+
+
+def scan(path: Path) -> FileScan:
+    """Checksum a file and check its text in one pass (~1.3 GB/s; gzip files are inflated).
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "20220401.json"
+    >>> _ = p.write_bytes(b'{"a":1}\\n\\xff\\n')
+    >>> scan(p).plain_text
+    False
+    """
     digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    inflate = zlib.decompressobj(wbits=47) if path.name.endswith(".gz") else None
+    plain = True
     with path.open("rb") as fh:
         while chunk := fh.read(_CHUNK):
             digest.update(chunk)
-    return digest.hexdigest()
+            if not plain:
+                continue
+            try:
+                text = inflate.decompress(chunk) if inflate else chunk
+                # ASCII needs no decoding unless a multi-byte character is pending.
+                if not (text.isascii() and not decoder.getstate()[0]):
+                    decoder.decode(text)
+            except (UnicodeDecodeError, zlib.error):
+                plain = False
+                continue
+            if DELIMITER in text:
+                plain = False
+    if plain:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            plain = False
+    return FileScan(checksum=digest.hexdigest(), plain_text=plain)

@@ -14,24 +14,46 @@ import ibis.expr.types as ir
 
 from c360.config import CATEGORIES, OTHER_CATEGORY, ProfileConfig
 
-#: Columns the engines' content readers must produce, with their types.
+#: Columns the engines' content readers must produce, one row per physical line in file order.
 DECODED_COLUMNS: dict[str, str] = {
     "source_file": "string",  # file name, e.g. 20220401.json
     "file_date": "date",  # event date, from the file name
-    "line_no": "int64",  # 1-based line number in the file
-    "raw": "string",  # the line as read
+    "blank": "boolean",  # an empty or whitespace-only line: skipped, never quarantined
+    "raw": "string",  # the line as read (undecodable bytes replaced by U+FFFD)
+    "encoding_ok": "boolean",  # the line's bytes are valid UTF-8
     "json_ok": "boolean",  # the line parses as one JSON value
     "source_is_object": "boolean",  # `_source` is present and a JSON object
     "record_id": "string",  # `_id`
-    "contract": "string",  # `_source.Contract` when a JSON string, else null
-    "mac": "string",  # `_source.Mac` when a JSON string, else null
+    "contract": "string",  # `_source.Contract` as text
+    "mac": "string",  # `_source.Mac` as text
     "app_name": "string",  # `_source.AppName` when a JSON string, else null
     "duration_is_int": "boolean",  # `_source.TotalDuration` is a JSON integer
     "duration": "int64",  # its value when it is an integer that fits 64 bits
 }
 
+#: The bronze layer: every line of a file with its verdict, in file order (position = line).
+BRONZE_COLUMNS = (
+    "file_date",
+    "source_file",
+    "blank",
+    "reject_reason",
+    "record_id",
+    "contract",
+    "mac",
+    "app_name",
+    "duration",
+    "raw",
+)
+
 #: Quarantine reason codes, in the order they are tested (the first that applies is recorded).
-REASONS = ("malformed_json", "missing_source", "bad_contract", "bad_duration", "bad_app_name")
+REASONS = (
+    "bad_encoding",
+    "malformed_json",
+    "missing_source",
+    "bad_contract",
+    "bad_duration",
+    "bad_app_name",
+)
 
 MAC_PATTERN = r"^[0-9A-F]{12}$"
 
@@ -43,12 +65,14 @@ def normalise_mac(mac: ir.StringValue) -> ir.StringValue:
 
 
 def reject_reason(decoded: ir.Table, *, contract_pattern: str, max_duration: int) -> ir.StringValue:
-    """The first failed validation of SPEC 2.1 as a reason code, or null for a valid row."""
+    """The first failed validation of SPEC 2.1 as a reason code; null for valid and blank lines."""
     t = decoded
     contract_ok = t.contract.notnull() & t.contract.re_search(contract_pattern)
     duration_ok = t.duration_is_int & t.duration.between(0, max_duration)
     app_ok = t.app_name.notnull() & (t.app_name.length() > 0)
     return ibis.cases(
+        (t.blank, ibis.null("string")),
+        (~t.encoding_ok, "bad_encoding"),
         (~t.json_ok, "malformed_json"),
         (~t.source_is_object, "missing_source"),
         (~contract_ok.fill_null(False), "bad_contract"),
@@ -59,18 +83,31 @@ def reject_reason(decoded: ir.Table, *, contract_pattern: str, max_duration: int
 
 
 def validate_content(decoded: ir.Table, *, contract_pattern: str, max_duration: int) -> ir.Table:
-    """Attach ``reject_reason`` and the normalised ``mac`` to every decoded row."""
-    return decoded.mutate(
-        reject_reason=reject_reason(
-            decoded, contract_pattern=contract_pattern, max_duration=max_duration
-        ),
+    """Every decoded line in the bronze layout, with its ``reject_reason`` and normalised ``mac``.
+
+    The raw text is kept only where the row is rejected: valid rows are fully described by their
+    parsed fields, and dropping their text keeps the bronze layer small.
+    """
+    reason = reject_reason(decoded, contract_pattern=contract_pattern, max_duration=max_duration)
+    rejected = reason.notnull()
+    return decoded.select(
+        "file_date",
+        "source_file",
+        "blank",
+        reject_reason=reason,
+        record_id=decoded.record_id,
+        contract=decoded.contract,
         mac=normalise_mac(decoded.mac),
+        app_name=decoded.app_name,
+        duration=decoded.duration,
+        raw=ibis.ifelse(rejected, decoded.raw, ibis.null("string")),
     )
 
 
-def accepted_rows(validated: ir.Table) -> ir.Table:
-    """Valid rows in the bronze layout."""
-    return validated.filter(validated.reject_reason.isnull()).select(
+def accepted_rows(bronze: ir.Table) -> ir.Table:
+    """Valid rows (``bronze`` read with its ``line_no``)."""
+    valid = bronze.filter(~bronze.blank & bronze.reject_reason.isnull())
+    return valid.select(
         "file_date",
         "source_file",
         "line_no",
@@ -82,10 +119,20 @@ def accepted_rows(validated: ir.Table) -> ir.Table:
     )
 
 
-def quarantined_rows(validated: ir.Table) -> ir.Table:
+def quarantined_rows(bronze: ir.Table) -> ir.Table:
     """Invalid rows with everything needed to find and fix them."""
-    return validated.filter(validated.reject_reason.notnull()).select(
-        "file_date", "source_file", "line_no", reason=validated.reject_reason, raw=validated.raw
+    bad = bronze.filter(bronze.reject_reason.notnull())
+    return bad.select("file_date", "source_file", "line_no", reason=bad.reject_reason, raw=bad.raw)
+
+
+def line_counts(bronze: ir.Table) -> ir.Table:
+    """Per file: lines read (non-blank), accepted and quarantined."""
+    read = ~bronze.blank
+    rejected = bronze.reject_reason.notnull()
+    return bronze.group_by("source_file").aggregate(
+        rows_read=read.sum().cast("int64"),
+        rows_accepted=(read & ~rejected).sum().cast("int64"),
+        rows_quarantined=rejected.sum().cast("int64"),
     )
 
 
@@ -153,7 +200,7 @@ def customer_content_stats(
         .delta(per_contract.last_active, unit="day")
         .cast("int64"),
     )
-    return with_segments(profiled)
+    return with_segments(profiled, profile)
 
 
 def activeness(active_days: ir.IntegerValue, profile: ProfileConfig) -> ir.StringValue:
@@ -172,7 +219,7 @@ def level_activeness(active_days: ir.IntegerValue, profile: ProfileConfig) -> ir
     )
 
 
-def with_segments(profiled: ir.Table) -> ir.Table:
+def with_segments(profiled: ir.Table, profile: ProfileConfig) -> ir.Table:
     """RFM scores and the IQR ``customer_type`` from exact quartiles over all profiled contracts."""
     t = profiled
     quartiles = t.aggregate(
@@ -197,13 +244,14 @@ def with_segments(profiled: ir.Table) -> ir.Table:
         return ibis.cases((value <= q1, 4), (value <= q2, 3), (value <= q3, 2), else_=1)
 
     total, level = j.total_duration, j.activeness
+    very_low, low, moderate, high, very_high = profile.activeness_labels
     customer_type = ibis.cases(
-        ((level == "very low") & (total < j.m_q1), "leaving"),
-        ((level == "low") & (total < j.m_q2), "need attention"),
-        ((level == "moderate") & (total < j.m_q2), "normal"),
-        ((level == "moderate") & (total >= j.m_q2), "potential"),
-        ((level == "high") & (total > j.m_q1), "loyal"),
-        ((level == "very high") & (total > j.m_q1), "vip"),
+        ((level == very_low) & (total < j.m_q1), "leaving"),
+        ((level == low) & (total < j.m_q2), "need attention"),
+        ((level == moderate) & (total < j.m_q2), "normal"),
+        ((level == moderate) & (total >= j.m_q2), "potential"),
+        ((level == high) & (total > j.m_q1), "loyal"),
+        ((level == very_high) & (total > j.m_q1), "vip"),
         else_="anomaly",
     )
     scored = j.mutate(

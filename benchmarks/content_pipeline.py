@@ -1,0 +1,141 @@
+"""Content pipeline benchmark: SF-scale cold run and one new day, against a bare DuckDB scan.
+
+Generates the data once (cached under benchmarks/.cache, git-ignored), then, ``--repeat`` times:
+a bare scan of the raw JSON (the floor for anything that reads the files), a cold ``c360 run``
+(fresh lake and warehouse), and the same state plus one new day. Each step runs in its own process
+so peak RSS is that step's. Medians go to docs/benchmarks.md and benchmarks/results.json.
+
+    python benchmarks/content_pipeline.py --scale 1 --repeat 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+from _harness import CACHE, Measurement, machine, measure, median, write_section
+
+BIN = Path(sys.executable).parent
+DAYS = 30
+START = date(2022, 4, 1)
+SEED = 42
+GENERATOR_VERSION = 2  # bump when the generator's output changes
+
+BARE_SCAN = """
+import duckdb, sys
+con = duckdb.connect()
+files = sys.argv[1:]
+con.execute(
+    "SELECT sum(_source.TotalDuration), max(_source.Contract), max(_source.AppName), "
+    "max(_source.Mac) FROM read_ndjson(?, columns = {'_source': "
+    "'STRUCT(Contract VARCHAR, Mac VARCHAR, TotalDuration BIGINT, AppName VARCHAR)'}, "
+    "ignore_errors = true)",
+    [files],
+).fetchall()
+"""
+
+
+def ensure_data(scale: float) -> tuple[list[Path], Path]:
+    """The cached days, generating them if needed; returns (30 days, the extra day)."""
+    from c360.generate.content import LINES_PER_DAY_SF1, contracts_per_sf1, write_content_day
+    from c360.generate.population import make_population
+
+    folder = CACHE / f"content-sf{scale:g}-seed{SEED}-v{GENERATOR_VERSION}"
+    days = [START + timedelta(days=i) for i in range(DAYS + 1)]
+    paths = [folder / "days" / f"{d:%Y%m%d}.json" for d in days]
+    if not all(p.exists() for p in paths):
+        lines = max(1, round(LINES_PER_DAY_SF1 * scale))
+        population = make_population(contracts_per_sf1(lines), seed=SEED)
+        for day, path in zip(days, paths, strict=True):
+            if not path.exists():
+                print(f"generating {path.name}", flush=True)
+                write_content_day(path.parent, day, population, lines=lines, seed=SEED)
+    return paths[:DAYS], paths[DAYS]
+
+
+def link_days(target: Path, days: list[Path]) -> None:
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    for path in days:
+        (target / path.name).symlink_to(path)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    days, extra = ensure_data(args.scale)
+    size_gb = sum(p.stat().st_size for p in days) / 1e9
+    lines = sum(1 for p in days for _ in p.open("rb"))
+    work = CACHE / "work"
+    content, lake, warehouse = work / "content", work / "lake", work / "c360.duckdb"
+    c360 = [str(BIN / "c360"), "run", "--content", str(content), "--lake", str(lake)]
+    c360 += ["--warehouse", str(warehouse)]
+
+    bare: list[Measurement] = []
+    cold: list[Measurement] = []
+    incremental: list[Measurement] = []
+    for i in range(args.repeat):
+        print(f"round {i + 1}/{args.repeat}", flush=True)
+        bare.append(measure([sys.executable, "-c", BARE_SCAN, *map(str, days)]))
+        link_days(content, days)
+        shutil.rmtree(lake, ignore_errors=True)
+        warehouse.unlink(missing_ok=True)
+        cold.append(measure(c360))
+        (content / extra.name).symlink_to(extra)
+        incremental.append(measure(c360))
+        print(f"  bare {bare[-1].wall_s:.1f}s cold {cold[-1].wall_s:.1f}s "
+              f"+1 day {incremental[-1].wall_s:.1f}s", flush=True)  # fmt: skip
+
+    def row(label: str, runs: list[Measurement], rows: int) -> str:
+        wall = median([m.wall_s for m in runs])
+        return (
+            f"| {label} | {wall:.1f} | {median([m.cpu_s for m in runs]):.1f} | "
+            f"{median([m.peak_rss_mb for m in runs]):,.0f} | {rows / wall / 1e6:.2f} | "
+            f"{wall / median([m.wall_s for m in bare]):.2f} |"
+        )
+
+    info = machine()
+    per_day = lines // DAYS
+    table = "\n".join(
+        [
+            "| step | wall s (median) | CPU s | peak RSS MB | M lines/s | × bare scan |",
+            "|---|---|---|---|---|---|",
+            row("bare DuckDB scan of the raw JSON (4 fields)", bare, lines),
+            row("c360 run, cold (30 days → every table, DuckDB warehouse)", cold, lines),
+            row("c360 run, one new day on the processed month", incremental, per_day),
+        ]
+    )
+    markdown = f"""
+## Content pipeline (`benchmarks/content_pipeline.py`)
+
+Measured {info["date"]} on {info["cores"]} cores / {info["ram_gb"]} GB RAM, Python {info["python"]},
+scale {args.scale:g}: {DAYS} days, {lines:,} lines, {size_gb:.2f} GB of NDJSON; median of
+{args.repeat} runs, each step in its own process. Targets: cold ≤ 45 s, one new day ≤ 5 s,
+peak RSS ≤ 4 GB.
+
+{table}
+"""
+    results = {
+        "machine": info,
+        "scale": args.scale,
+        "lines": lines,
+        "bytes": int(size_gb * 1e9),
+        "runs": args.repeat,
+        "bare_scan_s": [m.wall_s for m in bare],
+        "cold_s": [m.wall_s for m in cold],
+        "cold_peak_rss_mb": [m.peak_rss_mb for m in cold],
+        "new_day_s": [m.wall_s for m in incremental],
+        "new_day_peak_rss_mb": [m.peak_rss_mb for m in incremental],
+    }
+    write_section("content_pipeline", markdown, results)
+    print(markdown)
+
+
+if __name__ == "__main__":
+    main()

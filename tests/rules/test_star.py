@@ -1,0 +1,556 @@
+"""The star schema and the dashboard summaries (SPEC 2.4) against hand-computed expected values.
+
+One small set of valid, de-duplicated rows (``ROWS``) feeds every table; each derived table is
+computed once per module and the table-driven tests look rows up in it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pytest
+
+from c360.config import DEFAULT_APP_CATEGORIES
+from c360.rules._keys import UNKNOWN, date_key, surrogate_key
+from c360.rules.star import (
+    daily_active_contracts,
+    daily_app_usage,
+    daily_category_usage,
+    dim_app,
+    dim_contract,
+    dim_date,
+    dim_device,
+    fact_usage,
+    top_apps,
+    with_category,
+)
+
+Rows = list[dict[str, Any]]
+#: (file_date, contract, mac, app_name, duration)
+Row = tuple[date, str, str | None, str, int]
+
+ROW_SCHEMA = {
+    "file_date": "date",
+    "contract": "string",
+    "mac": "string",
+    "app_name": "string",
+    "duration": "int64",
+}
+TH, PT, TT, OTHER = "Truyen Hinh", "Phim Truyen", "The Thao", "Other"
+A, B, C = "HNH579912", "SGJ048834", "AGAAA0518"
+M1, M2, M3 = "0C96E62FC55C", "AABBCCDDEEFF", "112233445566"
+D1, D2, D4 = date(2022, 4, 1), date(2022, 4, 2), date(2022, 4, 4)
+
+#: Computed once, independently, with ``hashlib.md5(b"HNH579912").hexdigest()[:16]``.
+HNH579912_KEY = "5d43476648d1091f"
+#: ``hashlib.md5(b"~unknown").hexdigest()[:16]``.
+UNKNOWN_KEY = "37fa66251e80d481"
+
+ROWS: list[Row] = [
+    (D1, A, M1, "KPLUS", 100),
+    (D1, A, M1, "KPLUS", 50),  # same grain as the row above: summed
+    (D1, A, M2, "KPLUS", 30),  # another device: its own fact row
+    (D1, A, None, "KPLUS", 7),  # unknown device
+    (D1, A, None, "KPLUS", 3),  # unknown device, same grain: summed
+    (D1, A, M1, "VOD", 20),  # another app
+    (D2, A, M1, "KPLUS", 5),  # another day
+    (D2, B, M3, "APP", 200),  # B only ever watches APP (category Other)
+    (D1, B, M3, "APP", 40),
+    (D4, C, M2, "SPORT", 60),
+    (D4, C, M2, "WEIRD", 0),  # an app outside the mapping
+    (D4, A, M1, "VOD", 20),
+    (D1, C, M2, "CHANNEL", 25),
+    (D4, C, M2, "VOD", 20),
+]
+
+#: The fact by hand: (date, contract, mac, app_name, total_duration, records).
+EXPECTED_FACT: list[tuple[date, str, str | None, str, int, int]] = [
+    (D1, A, M1, "KPLUS", 150, 2),
+    (D1, A, M2, "KPLUS", 30, 1),
+    (D1, A, None, "KPLUS", 10, 2),
+    (D1, A, M1, "VOD", 20, 1),
+    (D2, A, M1, "KPLUS", 5, 1),
+    (D2, B, M3, "APP", 200, 1),
+    (D1, B, M3, "APP", 40, 1),
+    (D4, C, M2, "SPORT", 60, 1),
+    (D4, C, M2, "WEIRD", 0, 1),
+    (D4, A, M1, "VOD", 20, 1),
+    (D1, C, M2, "CHANNEL", 25, 1),
+    (D4, C, M2, "VOD", 20, 1),
+]
+
+
+def md5_16(text: str) -> str:
+    """The expected surrogate key, computed outside Ibis."""
+    return hashlib.md5(text.encode("utf-8")).hexdigest()[:16]
+
+
+def rows_table(rows: Iterable[Row]) -> ir.Table:
+    listed = list(rows)
+    data = {name: [row[i] for row in listed] for i, name in enumerate(ROW_SCHEMA)}
+    return ibis.memtable(data, schema=ROW_SCHEMA)
+
+
+def run(duck: Any, expr: ir.Table) -> Rows:
+    result: Rows = duck.to_pyarrow(expr).to_pylist()
+    return result
+
+
+@pytest.fixture(scope="module")
+def fact_expr() -> ir.Table:
+    return fact_usage(rows_table(ROWS))
+
+
+@pytest.fixture(scope="module")
+def fact_cat_expr(fact_expr: ir.Table) -> ir.Table:
+    return with_category(fact_expr, DEFAULT_APP_CATEGORIES)
+
+
+@pytest.fixture(scope="module")
+def fact(duck: Any, fact_expr: ir.Table) -> Rows:
+    return run(duck, fact_expr)
+
+
+# ---------------------------------------------------------------------------- fact_usage
+
+
+def test_fact_usage_columns(fact: Rows) -> None:
+    assert list(fact[0]) == [
+        "date_key",
+        "contract_key",
+        "device_key",
+        "app_key",
+        "date",
+        "contract",
+        "mac",
+        "app_name",
+        "total_duration",
+        "records",
+    ]
+
+
+def test_fact_usage_has_one_row_per_grain(fact: Rows) -> None:
+    grains = [(r["date"], r["contract"], r["mac"], r["app_name"]) for r in fact]
+    assert len(grains) == len(set(grains)) == len(EXPECTED_FACT) == 12
+    assert sum(r["records"] for r in fact) == len(ROWS)
+    assert sum(r["total_duration"] for r in fact) == sum(row[4] for row in ROWS)
+
+
+@pytest.mark.parametrize(
+    ("day", "contract", "mac", "app", "total", "records"),
+    EXPECTED_FACT,
+    ids=[f"{d:%m%d}-{c}-{m or 'unknown'}-{a}" for d, c, m, a, _, _ in EXPECTED_FACT],
+)
+def test_fact_usage_row(
+    fact: Rows, day: date, contract: str, mac: str | None, app: str, total: int, records: int
+) -> None:
+    matches = [
+        r
+        for r in fact
+        if (r["date"], r["contract"], r["mac"], r["app_name"]) == (day, contract, mac, app)
+    ]
+    assert matches == [
+        {
+            "date_key": int(day.strftime("%Y%m%d")),
+            "contract_key": md5_16(contract),
+            "device_key": md5_16(mac if mac is not None else "~unknown"),
+            "app_key": md5_16(app),
+            "date": day,
+            "contract": contract,
+            "mac": mac,
+            "app_name": app,
+            "total_duration": total,
+            "records": records,
+        }
+    ]
+
+
+def test_null_mac_gets_the_unknown_device_key(fact: Rows) -> None:
+    unknown = [r for r in fact if r["mac"] is None]
+    assert [r["device_key"] for r in unknown] == [UNKNOWN_KEY]
+    assert UNKNOWN == "~unknown"
+    assert md5_16(UNKNOWN) == UNKNOWN_KEY
+
+
+# ---------------------------------------------------------------------------- keys
+
+
+def test_contract_key_is_md5_prefix_of_the_natural_key(fact: Rows) -> None:
+    assert hashlib.md5(b"HNH579912").hexdigest()[:16] == HNH579912_KEY
+    assert {r["contract_key"] for r in fact if r["contract"] == A} == {HNH579912_KEY}
+
+
+def test_surrogate_keys_are_stable_across_runs(duck: Any) -> None:
+    def keys() -> Rows:
+        t = ibis.memtable({"natural": [A, None, M1]}, schema={"natural": "string"})
+        return run(duck, t.select("natural", key=surrogate_key(t.natural)).order_by("natural"))
+
+    first, second = keys(), keys()
+    assert first == second
+    assert {r["natural"]: r["key"] for r in first} == {
+        A: HNH579912_KEY,
+        M1: md5_16(M1),
+        None: UNKNOWN_KEY,
+    }
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        pytest.param(D1, 20220401, id="2022-04-01"),
+        pytest.param(date(2021, 12, 31), 20211231, id="2021-12-31"),
+        pytest.param(date(2022, 10, 9), 20221009, id="2022-10-09"),
+    ],
+)
+def test_date_key(duck: Any, day: date, expected: int) -> None:
+    t = ibis.memtable({"day": [day]}, schema={"day": "date"})
+    assert run(duck, t.select(key=date_key(t.day))) == [{"key": expected}]
+
+
+def test_fact_date_key(fact: Rows) -> None:
+    assert {r["date"]: r["date_key"] for r in fact} == {
+        D1: 20220401,
+        D2: 20220402,
+        D4: 20220404,
+    }
+
+
+# ---------------------------------------------------------------------------- dim_contract
+
+
+@pytest.fixture(scope="module")
+def contracts(duck: Any, fact_expr: ir.Table) -> dict[str, dict[str, Any]]:
+    return {r["contract"]: r for r in run(duck, dim_contract(fact_expr))}
+
+
+@pytest.mark.parametrize(
+    ("contract", "province", "first_seen", "last_seen", "devices"),
+    [
+        pytest.param(A, "HN", D1, D4, 2, id="known-devices-only"),
+        pytest.param(B, "SG", D1, D2, 1, id="only-app-rows"),
+        pytest.param(C, "AG", D1, D4, 1, id="one-device-many-apps"),
+    ],
+)
+def test_dim_contract(
+    contracts: Mapping[str, Mapping[str, Any]],
+    contract: str,
+    province: str,
+    first_seen: date,
+    last_seen: date,
+    devices: int,
+) -> None:
+    assert contracts[contract] == {
+        "contract_key": md5_16(contract),
+        "contract": contract,
+        "province": province,
+        "first_seen": first_seen,
+        "last_seen": last_seen,
+        "devices": devices,
+    }
+
+
+def test_dim_contract_has_one_row_per_contract(contracts: Mapping[str, Any]) -> None:
+    assert sorted(contracts) == sorted([A, B, C])
+
+
+# ---------------------------------------------------------------------------- dim_device
+
+
+@pytest.fixture(scope="module")
+def devices(duck: Any, fact_expr: ir.Table) -> dict[str, dict[str, Any]]:
+    return {r["device_key"]: r for r in run(duck, dim_device(fact_expr))}
+
+
+@pytest.mark.parametrize(
+    ("mac", "first_seen", "last_seen", "n_contracts"),
+    [
+        pytest.param(M1, D1, D4, 1, id="M1"),
+        pytest.param(M2, D1, D4, 2, id="M2-shared"),
+        pytest.param(M3, D1, D2, 1, id="M3"),
+        pytest.param(None, D1, D1, 1, id="unknown"),
+    ],
+)
+def test_dim_device(
+    devices: Mapping[str, Mapping[str, Any]],
+    mac: str | None,
+    first_seen: date,
+    last_seen: date,
+    n_contracts: int,
+) -> None:
+    key = UNKNOWN_KEY if mac is None else md5_16(mac)
+    assert devices[key] == {
+        "device_key": key,
+        "mac": mac,
+        "is_known": mac is not None,
+        "first_seen": first_seen,
+        "last_seen": last_seen,
+        "contracts": n_contracts,
+    }
+
+
+def test_dim_device_has_one_row_per_device(devices: Mapping[str, Any]) -> None:
+    assert len(devices) == 4
+
+
+# ---------------------------------------------------------------------------- dim_app
+
+EXPECTED_APPS: dict[str, tuple[str, bool]] = {
+    "CHANNEL": (TH, True),
+    "DSHD": (TH, True),
+    "KPLUS": (TH, True),
+    "KPlus": (TH, True),
+    "VOD": (PT, True),
+    "FIMS": (PT, True),
+    "FIMS_RES": (PT, True),
+    "BHD": (PT, True),
+    "BHD_RES": (PT, True),
+    "VOD_RES": (PT, True),
+    "DANET": (PT, True),
+    "RELAX": ("Giai Tri", True),
+    "CHILD": ("Thieu Nhi", True),
+    "SPORT": (TT, True),
+    "APP": (OTHER, False),  # seen in the data, not in the mapping
+    "WEIRD": (OTHER, False),
+}
+
+
+@pytest.fixture(scope="module")
+def apps(duck: Any, fact_expr: ir.Table) -> Rows:
+    return run(duck, dim_app(fact_expr, DEFAULT_APP_CATEGORIES))
+
+
+def test_dim_app_has_every_mapped_and_seen_app_once(apps: Rows) -> None:
+    names = [r["app_name"] for r in apps]
+    assert sorted(names) == sorted(EXPECTED_APPS)
+    assert len({r["app_key"] for r in apps}) == len(EXPECTED_APPS)
+
+
+@pytest.mark.parametrize(("app", "expected"), list(EXPECTED_APPS.items()))
+def test_dim_app(apps: Rows, app: str, expected: tuple[str, bool]) -> None:
+    category, in_profile = expected
+    assert [r for r in apps if r["app_name"] == app] == [
+        {"app_key": md5_16(app), "app_name": app, "category": category, "in_profile": in_profile}
+    ]
+
+
+# ---------------------------------------------------------------------------- dim_date
+
+#: date -> (day_of_week (ISO, 1 = Monday), day_name, ISO week, month, year, is_weekend)
+EXPECTED_DATES: dict[date, tuple[int, str, int, int, int, bool]] = {
+    date(2022, 4, 1): (5, "Friday", 13, 4, 2022, False),
+    date(2022, 4, 2): (6, "Saturday", 13, 4, 2022, True),
+    date(2022, 4, 3): (7, "Sunday", 13, 4, 2022, True),
+    date(2022, 4, 4): (1, "Monday", 14, 4, 2022, False),
+    date(2022, 1, 1): (6, "Saturday", 52, 1, 2022, True),  # ISO week 52 of 2021
+    date(2022, 1, 3): (1, "Monday", 1, 1, 2022, False),
+    date(2022, 12, 31): (6, "Saturday", 52, 12, 2022, True),
+}
+
+
+@pytest.fixture(scope="module")
+def dates(duck: Any) -> dict[date, dict[str, Any]]:
+    days = [*EXPECTED_DATES, date(2022, 4, 2)]  # a repeated date gives one row
+    t = ibis.memtable({"date": days}, schema={"date": "date"})
+    rows = run(duck, dim_date(t))
+    assert len(rows) == len(EXPECTED_DATES)
+    return {r["date"]: r for r in rows}
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    list(EXPECTED_DATES.items()),
+    ids=[f"{d:%Y-%m-%d}" for d in EXPECTED_DATES],
+)
+def test_dim_date(
+    dates: Mapping[date, Mapping[str, Any]],
+    day: date,
+    expected: tuple[int, str, int, int, int, bool],
+) -> None:
+    day_of_week, day_name, week, month, year, is_weekend = expected
+    assert dates[day] == {
+        "date_key": int(day.strftime("%Y%m%d")),
+        "date": day,
+        "day_of_week": day_of_week,
+        "day_name": day_name,
+        "week": week,
+        "month": month,
+        "year": year,
+        "is_weekend": is_weekend,
+    }
+
+
+def test_dim_date_from_the_fact(duck: Any, fact_expr: ir.Table) -> None:
+    rows = run(duck, dim_date(fact_expr).order_by("date"))
+    assert [(r["date"], r["day_of_week"], r["is_weekend"]) for r in rows] == [
+        (D1, 5, False),
+        (D2, 6, True),
+        (D4, 1, False),
+    ]
+
+
+# ---------------------------------------------------------------------------- summaries
+
+
+@pytest.fixture(scope="module")
+def category_usage(duck: Any, fact_cat_expr: ir.Table) -> Rows:
+    return run(duck, daily_category_usage(fact_cat_expr))
+
+
+@pytest.mark.parametrize(
+    ("day", "category", "total", "records", "n_contracts"),
+    [
+        pytest.param(D1, TH, 215, 6, 2, id="d1-tv-two-apps-two-contracts"),
+        pytest.param(D1, PT, 20, 1, 1, id="d1-movies"),
+        pytest.param(D1, OTHER, 40, 1, 1, id="d1-other"),
+        pytest.param(D2, TH, 5, 1, 1, id="d2-tv"),
+        pytest.param(D2, OTHER, 200, 1, 1, id="d2-other"),
+        pytest.param(D4, TT, 60, 1, 1, id="d4-sports"),
+        pytest.param(D4, OTHER, 0, 1, 1, id="d4-other-zero-seconds"),
+        pytest.param(D4, PT, 40, 2, 2, id="d4-movies-two-contracts"),
+    ],
+)
+def test_daily_category_usage(
+    category_usage: Rows, day: date, category: str, total: int, records: int, n_contracts: int
+) -> None:
+    assert [r for r in category_usage if (r["date"], r["category"]) == (day, category)] == [
+        {
+            "date": day,
+            "category": category,
+            "total_duration": total,
+            "records": records,
+            "contracts": n_contracts,
+        }
+    ]
+
+
+def test_daily_category_usage_row_count(category_usage: Rows) -> None:
+    assert len(category_usage) == 8
+
+
+@pytest.fixture(scope="module")
+def app_usage(duck: Any, fact_cat_expr: ir.Table) -> Rows:
+    return run(duck, daily_app_usage(fact_cat_expr))
+
+
+@pytest.mark.parametrize(
+    ("day", "app", "category", "total", "records", "n_contracts"),
+    [
+        pytest.param(D1, "CHANNEL", TH, 25, 1, 1, id="d1-channel"),
+        pytest.param(D1, "KPLUS", TH, 190, 5, 1, id="d1-kplus-three-devices"),
+        pytest.param(D1, "VOD", PT, 20, 1, 1, id="d1-vod"),
+        pytest.param(D1, "APP", OTHER, 40, 1, 1, id="d1-app"),
+        pytest.param(D2, "KPLUS", TH, 5, 1, 1, id="d2-kplus"),
+        pytest.param(D2, "APP", OTHER, 200, 1, 1, id="d2-app"),
+        pytest.param(D4, "SPORT", TT, 60, 1, 1, id="d4-sport"),
+        pytest.param(D4, "WEIRD", OTHER, 0, 1, 1, id="d4-unmapped"),
+        pytest.param(D4, "VOD", PT, 40, 2, 2, id="d4-vod-two-contracts"),
+    ],
+)
+def test_daily_app_usage(
+    app_usage: Rows,
+    day: date,
+    app: str,
+    category: str,
+    total: int,
+    records: int,
+    n_contracts: int,
+) -> None:
+    assert [r for r in app_usage if (r["date"], r["app_name"]) == (day, app)] == [
+        {
+            "date": day,
+            "app_name": app,
+            "category": category,
+            "total_duration": total,
+            "records": records,
+            "contracts": n_contracts,
+        }
+    ]
+
+
+def test_daily_app_usage_row_count(app_usage: Rows) -> None:
+    assert len(app_usage) == 9
+
+
+@pytest.fixture(scope="module")
+def active_contracts(duck: Any, fact_cat_expr: ir.Table) -> dict[date, dict[str, Any]]:
+    return {r["date"]: r for r in run(duck, daily_active_contracts(fact_cat_expr))}
+
+
+@pytest.mark.parametrize(
+    ("day", "active", "profiled"),
+    [
+        pytest.param(D1, 3, 2, id="d1-B-only-other"),
+        pytest.param(D2, 2, 1, id="d2-B-only-other"),
+        pytest.param(D4, 2, 2, id="d4-C-other-and-sports"),
+    ],
+)
+def test_daily_active_contracts(
+    active_contracts: Mapping[date, Mapping[str, Any]], day: date, active: int, profiled: int
+) -> None:
+    assert active_contracts[day] == {
+        "date": day,
+        "active_contracts": active,
+        "profiled_contracts": profiled,
+    }
+
+
+def test_daily_active_contracts_with_no_profiled_contract(duck: Any) -> None:
+    fact_cat = with_category(
+        fact_usage(rows_table([(D1, B, M3, "APP", 5), (D1, A, M1, "WEIRD", 9)])),
+        DEFAULT_APP_CATEGORIES,
+    )
+    assert run(duck, daily_active_contracts(fact_cat)) == [
+        {"date": D1, "active_contracts": 2, "profiled_contracts": 0}
+    ]
+
+
+#: (rank, app_name, category, total_duration, records, contracts), by hand
+EXPECTED_TOP_APPS: list[tuple[int, str, str, int, int, int]] = [
+    (1, "APP", OTHER, 240, 2, 1),
+    (2, "KPLUS", TH, 195, 6, 1),
+    (3, "SPORT", TT, 60, 1, 1),  # tie on 60 s with VOD: SPORT < VOD
+    (4, "VOD", PT, 60, 3, 2),
+    (5, "CHANNEL", TH, 25, 1, 1),
+    (6, "WEIRD", OTHER, 0, 1, 1),
+]
+
+
+@pytest.fixture(scope="module")
+def ranked_apps(duck: Any, fact_cat_expr: ir.Table) -> Rows:
+    return run(duck, top_apps(fact_cat_expr).order_by("rank"))
+
+
+def test_top_apps(ranked_apps: Rows) -> None:
+    got = [
+        (
+            r["rank"],
+            r["app_name"],
+            r["category"],
+            r["total_duration"],
+            r["records"],
+            r["contracts"],
+        )
+        for r in ranked_apps
+    ]
+    assert got == EXPECTED_TOP_APPS
+
+
+@pytest.mark.parametrize(
+    ("seconds", "expected_order"),
+    [
+        pytest.param({"VOD": 10, "BHD": 10, "APP": 10}, ["APP", "BHD", "VOD"], id="three-way-tie"),
+        pytest.param({"SPORT": 5, "CHILD": 50, "RELAX": 5}, ["CHILD", "RELAX", "SPORT"], id="tie"),
+    ],
+)
+def test_top_apps_tie_broken_by_app_name(
+    duck: Any, seconds: dict[str, int], expected_order: list[str]
+) -> None:
+    rows = [(D1, A, M1, app, value) for app, value in seconds.items()]
+    fact_cat = with_category(fact_usage(rows_table(rows)), DEFAULT_APP_CATEGORIES)
+    ranked = run(duck, top_apps(fact_cat).order_by("rank"))
+    assert [(r["rank"], r["app_name"]) for r in ranked] == list(enumerate(expected_order, start=1))

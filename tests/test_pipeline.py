@@ -1,0 +1,427 @@
+"""End to end through the façade: raw daily files → lake → warehouse (SPEC 1.1, 2.1–2.4, 4, 5)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from _support import content_line, write_day
+from c360.app import C360
+from c360.catalog import TABLES
+from c360.config import load_config
+from c360.pipeline import RunReport
+
+D1, D2, D3 = date(2022, 4, 1), date(2022, 4, 2), date(2022, 4, 3)
+STATE_TABLES = {"pipeline_runs", "ingested_files"}
+MODEL_TABLES = sorted(set(TABLES) - STATE_TABLES)
+M1 = "0C96E62FC55C"
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _run(content: Path, root: Path, **window: Any) -> RunReport:
+    """One run with defaults only (no c360.toml, no environment)."""
+    return C360(config=load_config(env={})).run(
+        content, warehouse=str(root / "w.duckdb"), lake=root / "lake", **window
+    )
+
+
+@contextmanager
+def _warehouse(root: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = duckdb.connect(str(root / "w.duckdb"), read_only=True)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _rows(root: Path, sql: str) -> list[tuple[Any, ...]]:
+    with _warehouse(root) as con:
+        return con.sql(sql).fetchall()
+
+
+def _snapshot(root: Path, tables: list[str] = MODEL_TABLES) -> dict[str, Any]:
+    """Every table's column names and full sorted contents."""
+    out: dict[str, Any] = {}
+    with _warehouse(root) as con:
+        for name in tables:
+            rel = con.sql(f'SELECT * FROM "{name}" ORDER BY ALL')
+            out[name] = (rel.columns, rel.fetchall())
+    return out
+
+
+def _usage(root: Path) -> list[tuple[Any, ...]]:
+    """fact_usage as (date, contract, mac, app, seconds, records), sorted."""
+    return _rows(
+        root,
+        "SELECT date, contract, mac, app_name, total_duration, records FROM fact_usage "
+        "ORDER BY ALL",
+    )
+
+
+def _non_blank_lines(path: Path) -> list[str]:
+    data = path.read_bytes()
+    if path.name.endswith(".gz"):
+        data = gzip.decompress(data)
+    return [line for line in data.decode("utf-8").splitlines() if line.strip()]
+
+
+def _contract(raw: str) -> Any:
+    try:
+        source = json.loads(raw).get("_source")
+    except (ValueError, AttributeError):
+        return None
+    return source.get("Contract") if isinstance(source, dict) else None
+
+
+# -- the real samples ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def real_run(real_content_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    root = tmp_path_factory.mktemp("real")
+    return root, _run(real_content_dir, root)
+
+
+@pytest.mark.slow
+def test_real_samples_every_line_is_accepted_or_quarantined(
+    real_run: Any, real_content_dir: Path
+) -> None:
+    root, report = real_run
+    files = sorted(real_content_dir.glob("*.json*"))
+    lines = sum(len(_non_blank_lines(f)) for f in files)
+    assert report.status == "succeeded"
+    assert report.files_found == report.files_ingested == len(files)
+    assert report.rows_read == lines
+    assert report.rows_accepted + report.rows_quarantined == lines
+    quarantined = _rows(root, "SELECT count(*) FROM quarantine_content")[0][0]
+    assert quarantined == report.rows_quarantined
+
+
+@pytest.mark.slow
+def test_real_samples_contract_zero_is_quarantined(real_run: Any, real_content_dir: Path) -> None:
+    root, report = real_run
+    zeros = 0
+    for path in sorted(real_content_dir.glob("*.json*")):
+        zeros += sum(_contract(line) == "0" for line in _non_blank_lines(path))
+    assert zeros > 0, "the real samples are known to hold the pseudo-customer '0'"
+    raws = _rows(root, "SELECT reason, raw FROM quarantine_content")
+    quarantined_zeros = [reason for reason, raw in raws if _contract(raw) == "0"]
+    assert quarantined_zeros == ["bad_contract"] * zeros
+    assert report.quarantine_reasons.get("bad_contract", 0) >= zeros
+    assert _rows(root, "SELECT count(*) FROM fact_usage WHERE contract = '0'") == [(0,)]
+
+
+@pytest.mark.slow
+def test_real_samples_profile_customers_and_publish_every_table(real_run: Any) -> None:
+    root, report = real_run
+    assert report.contracts_profiled > 0
+    with _warehouse(root) as con:
+        tables = con.sql("SELECT table_name FROM information_schema.tables").fetchall()
+        profiled = con.sql("SELECT count(*) FROM customer_content_stats").fetchone()
+    assert set(TABLES) <= {name for (name,) in tables}
+    assert profiled == (report.contracts_profiled,)
+    assert report.tables["customer_content_stats"] == report.contracts_profiled
+
+
+# -- hand-made data with known answers -------------------------------------------------------
+
+OK, DUP, BLANK = "ok", "duplicate", "blank"
+
+#: (line, outcome) per day; outcome is OK, DUP (a valid line whose `_id` was seen earlier), BLANK
+#: or the quarantine reason.
+DAY1: list[tuple[str, str]] = [
+    (content_line("HNH000001", duration=100, app="KPLUS", record_id="a1"), OK),
+    (content_line("HNH000002", duration=10, app="VOD", record_id="dup-in"), OK),
+    ("", BLANK),
+    (content_line("HNH000002", duration=999, app="VOD", record_id="dup-in"), DUP),
+    (content_line("0", record_id="j1"), "bad_contract"),
+    (content_line("113.182.209.48", record_id="j2"), "bad_contract"),
+    ('{"_id":"m1","_source":{"Contract":"HNH1', "malformed_json"),
+    (content_line("HNH000003", duration=50, app="RELAX", record_id="dup-x"), OK),
+    ("   ", BLANK),
+    (
+        content_line(
+            "HNH000001", duration=86_400, app="SPORT", mac="0c:96:e6:2f:c5:5c", record_id="a2"
+        ),
+        OK,
+    ),
+]
+DAY2_GZ: list[tuple[str, str]] = [
+    (content_line("", record_id="j3"), "bad_contract"),
+    (content_line("hnh579912", record_id="j4"), "bad_contract"),
+    (content_line("HNH000003", duration=7000, app="RELAX", record_id="dup-x"), DUP),
+    (content_line("HNH000001", duration=-1, record_id="b1"), "bad_duration"),
+    (content_line("HNH000001", duration=86_401, record_id="b2"), "bad_duration"),
+    (content_line("HNH000001", duration="12", record_id="b3"), "bad_duration"),
+    (content_line("HNH000001", duration=12.5, record_id="b4"), "bad_duration"),
+    ("", BLANK),
+    (content_line("HNH000001", duration=12.0, record_id="b5"), "bad_duration"),
+    (content_line("HNH000001", duration=None, record_id="b6"), "bad_duration"),
+    (content_line("HNH000001", drop=["TotalDuration"], record_id="b7"), "bad_duration"),
+    (content_line("HNH000002", duration=0, app="CHILD", record_id="z1"), OK),
+    ('{"_index":"history","_id":"s1","_score":0}', "missing_source"),
+    ('{"_id":"s2","_source":[{"Contract":"HNH000001","TotalDuration":5}]}', "missing_source"),
+]
+DAY3: list[tuple[str, str]] = [
+    (content_line("HNH000003", duration=300, app="RELAX", record_id="late"), OK),
+    (content_line("HNH000002", duration=5, app="VOD", record_id="dup-in"), DUP),
+    (content_line("HNH000004", duration=40, app="APP", record_id="o1"), OK),
+    (content_line("HNH000001", duration=20, app="CHANNEL", mac="zz", record_id="a3"), OK),
+    ('{"_id": "x9", "_source": {"Contract": "Hà Nội", "TotalDuration": 1,', "malformed_json"),
+]
+DAYS = {"20220401.json": DAY1, "20220402.json.gz": DAY2_GZ, "20220403.json": DAY3}
+
+
+def _write_known(folder: Path) -> None:
+    write_day(folder, D1, [line for line, _ in DAY1])
+    write_day(folder, D2, [line for line, _ in DAY2_GZ], gz=True)
+    write_day(folder, D3, [line for line, _ in DAY3])
+
+
+@pytest.fixture(scope="module")
+def known_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, RunReport]:
+    root = tmp_path_factory.mktemp("known")
+    _write_known(root / "in")
+    return root, _run(root / "in", root)
+
+
+@pytest.mark.slow
+def test_known_counts(known_run: tuple[Path, RunReport]) -> None:
+    _, report = known_run
+    assert report.status == "succeeded"
+    assert (report.files_found, report.files_ingested, report.files_unchanged) == (3, 3, 0)
+    assert report.rows_read == 8 + 13 + 5  # non-blank lines
+    assert report.rows_accepted == 5 + 2 + 4
+    assert report.rows_quarantined == 3 + 11 + 1
+    assert report.duplicates == 3
+    assert report.quarantine_reasons == {
+        "bad_contract": 4,
+        "bad_duration": 7,
+        "malformed_json": 2,
+        "missing_source": 2,
+    }
+    assert (report.window_start, report.window_end) == (D1, D3)
+    assert report.contracts_profiled == 3  # HNH000004 watched only APP (Other)
+
+
+def test_known_quarantine_rows_name_file_line_reason_and_raw_text(
+    known_run: tuple[Path, RunReport],
+) -> None:
+    root, _ = known_run
+    expected = sorted(
+        (name, line_no, outcome, line)
+        for name, day in DAYS.items()
+        for line_no, (line, outcome) in enumerate(day, start=1)
+        if outcome not in (OK, DUP, BLANK)
+    )
+    got = _rows(
+        root, "SELECT source_file, line_no, reason, raw FROM quarantine_content ORDER BY ALL"
+    )
+    assert got == expected
+    # spot checks written out by hand: physical line numbers count the blank lines
+    assert ("20220401.json", 7, "malformed_json") in [g[:3] for g in got]
+    assert ("20220402.json.gz", 9, "bad_duration") in [g[:3] for g in got]
+    assert ("20220402.json.gz", 14, "missing_source") in [g[:3] for g in got]
+    dates = _rows(root, "SELECT DISTINCT source_file, file_date FROM quarantine_content")
+    assert sorted(dates) == [("20220401.json", D1), ("20220402.json.gz", D2), ("20220403.json", D3)]
+
+
+def test_known_duplicates_keep_the_first_by_file_date_then_line(
+    known_run: tuple[Path, RunReport],
+) -> None:
+    root, _ = known_run
+    assert _usage(root) == [
+        (D1, "HNH000001", M1, "KPLUS", 100, 1),
+        (D1, "HNH000001", M1, "SPORT", 86_400, 1),  # Mac normalised: same device as KPLUS
+        (D1, "HNH000002", M1, "VOD", 10, 1),  # not 999 (later line), not 5 (later day)
+        (D1, "HNH000003", M1, "RELAX", 50, 1),  # not 7000 (later day)
+        (D2, "HNH000002", M1, "CHILD", 0, 1),
+        (D3, "HNH000001", None, "CHANNEL", 20, 1),  # unusable Mac: unknown device, row kept
+        (D3, "HNH000003", M1, "RELAX", 300, 1),
+        (D3, "HNH000004", M1, "APP", 40, 1),
+    ]
+    totals = _rows(root, "SELECT sum(total_duration), sum(records) FROM fact_usage")
+    assert totals == [(86_920, 8)]
+
+
+def test_known_customer_profile(known_run: tuple[Path, RunReport]) -> None:
+    root, _ = known_run
+    got = _rows(
+        root,
+        "SELECT contract, truyen_hinh, phim_truyen, giai_tri, thieu_nhi, the_thao, "
+        "total_duration, active_days, most_watch, taste, devices, first_active, last_active, "
+        "recency_days FROM customer_content_stats ORDER BY contract",
+    )
+    assert got == [
+        ("HNH000001", 120, 0, 0, 0, 86_400, 86_520, 2, "The Thao", "Truyen Hinh-The Thao", 1,
+         D1, D3, 0),
+        ("HNH000002", 0, 10, 0, 0, 0, 10, 2, "Phim Truyen", "Phim Truyen", 1, D1, D2, 1),
+        ("HNH000003", 0, 0, 350, 0, 0, 350, 2, "Giai Tri", "Giai Tri", 1, D1, D3, 0),
+    ]  # fmt: skip
+
+
+def test_known_durations_are_integer_seconds(known_run: tuple[Path, RunReport]) -> None:
+    """Seconds are JSON integers (SPEC 2.1); their sums must stay integers in the warehouse."""
+    root, _ = known_run
+    types = dict(
+        _rows(
+            root,
+            "SELECT table_name || '.' || column_name, data_type FROM information_schema.columns "
+            "WHERE table_name IN ('fact_usage', 'customer_content_stats') AND column_name IN "
+            "('total_duration', 'truyen_hinh', 'phim_truyen', 'giai_tri', 'thieu_nhi', "
+            "'the_thao')",
+        )
+    )
+    assert len(types) == 7
+    integers = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"}
+    assert {k: v for k, v in types.items() if v not in integers} == {}
+
+
+# -- dirty bytes -------------------------------------------------------------------------------
+
+
+def test_control_character_in_a_bad_line_is_kept_in_the_raw_text(tmp_path: Path) -> None:
+    bad = 'garbage \x01 with a control byte, "quotes" and ; separators'
+    write_day(tmp_path / "in", D1, [content_line("HNH000001", record_id="a"), bad])
+    report = _run(tmp_path / "in", tmp_path)
+    assert (report.rows_accepted, report.rows_quarantined) == (1, 1)
+    got = _rows(tmp_path, "SELECT line_no, reason, raw FROM quarantine_content")
+    assert got == [(2, "malformed_json", bad)]
+
+
+def test_invalid_utf8_line_is_quarantined_not_fatal(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    good = content_line("HNH000001", record_id="a").encode()
+    (folder / "20220401.json").write_bytes(good + b"\n" + b'{"_id":"\xff\xfe"}\n' + good + b"\n")
+    report = _run(folder, tmp_path)
+    assert report.status == "succeeded"
+    assert (report.rows_read, report.rows_accepted, report.rows_quarantined) == (3, 2, 1)
+    assert [r[0] for r in _rows(tmp_path, "SELECT line_no FROM quarantine_content")] == [2]
+
+
+# -- incremental runs --------------------------------------------------------------------------
+
+
+def _day_lines(day: date, *entries: tuple[str, int]) -> list[str]:
+    return [
+        content_line(contract, duration=seconds, app="VOD", record_id=f"{day:%d}-{i}")
+        for i, (contract, seconds) in enumerate(entries)
+    ]
+
+
+@pytest.mark.slow
+def test_incremental_runs_ingest_only_new_or_changed_files(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    write_day(folder, D1, _day_lines(D1, ("HNH000010", 100), ("HNH000011", 10)))
+    day2 = write_day(folder, D2, _day_lines(D2, ("HNH000010", 200), ("HNH000011", 20)))
+
+    first = _run(folder, tmp_path)
+    assert (first.files_ingested, first.files_unchanged) == (2, 0)
+
+    write_day(folder, D3, _day_lines(D3, ("HNH000012", 300)))
+    second = _run(folder, tmp_path)
+    assert (second.files_found, second.files_ingested, second.files_unchanged) == (3, 1, 2)
+    assert second.rows_read == 5
+    assert D3 in {row[0] for row in _usage(tmp_path)}
+    assert _rows(tmp_path, "SELECT date FROM dim_date ORDER BY 1") == [(D1,), (D2,), (D3,)]
+    assert ("HNH000012",) in _rows(tmp_path, "SELECT contract FROM customer_content_stats")
+    before = _snapshot(tmp_path)
+
+    third = _run(folder, tmp_path)
+    assert (third.files_ingested, third.files_unchanged) == (0, 3)
+    assert third.rows_read == 5
+    assert _snapshot(tmp_path) == before
+
+    # Changed content (a different size): only that file is read again; its old rows are gone.
+    day2.write_text(
+        "\n".join(_day_lines(D2, ("HNH000010", 222), ("HNH000013", 2000), ("HNH000013", 1))) + "\n",
+        encoding="utf-8",
+    )
+    changed = _run(folder, tmp_path)
+    assert (changed.files_ingested, changed.files_unchanged) == (1, 2)
+    assert (changed.rows_read, changed.duplicates) == (6, 0)
+    day2_usage = [row for row in _usage(tmp_path) if row[0] == D2]
+    assert day2_usage == [
+        (D2, "HNH000010", M1, "VOD", 222, 1),
+        (D2, "HNH000013", M1, "VOD", 2001, 2),
+    ]
+    stats = dict(_rows(tmp_path, "SELECT contract, total_duration FROM customer_content_stats"))
+    assert stats == {"HNH000010": 322, "HNH000011": 10, "HNH000012": 300, "HNH000013": 2001}
+    ingested = _rows(tmp_path, "SELECT name, rows_read FROM ingested_files ORDER BY name")
+    assert ingested == [("20220401.json", 2), ("20220402.json", 3), ("20220403.json", 1)]
+    after_change = _snapshot(tmp_path)
+
+    # Touched (same bytes, new mtime): not re-ingested, same tables.
+    stat = day2.stat()
+    os.utime(day2, ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))
+    touched = _run(folder, tmp_path)
+    assert (touched.files_ingested, touched.files_unchanged) == (0, 3)
+    assert _snapshot(tmp_path) == after_change
+
+
+# -- window ----------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_window_limits_days_and_recency_counts_from_the_end(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    write_day(folder, D1, _day_lines(D1, ("HNH000020", 10), ("HNH000021", 1)))
+    write_day(folder, D2, _day_lines(D2, ("HNH000020", 20)))
+    write_day(folder, D3, _day_lines(D3, ("HNH000020", 30)))
+
+    only_d2 = _run(folder, tmp_path, start=D2, end=D2)
+    assert (only_d2.files_found, only_d2.window_start, only_d2.window_end) == (1, D2, D2)
+    assert {row[0] for row in _usage(tmp_path)} == {D2}
+    assert _rows(tmp_path, "SELECT date FROM dim_date") == [(D2,)]
+    profile = "SELECT contract, total_duration, active_days, first_active, recency_days "
+    profile += "FROM customer_content_stats ORDER BY contract"
+    assert _rows(tmp_path, profile) == [("HNH000020", 20, 1, D2, 0)]
+
+    late_end = _run(folder, tmp_path, end=date(2022, 4, 10))
+    assert (late_end.files_found, late_end.window_start, late_end.window_end) == (
+        3,
+        D1,
+        date(2022, 4, 10),
+    )
+    recency = dict(_rows(tmp_path, "SELECT contract, recency_days FROM customer_content_stats"))
+    assert recency == {"HNH000020": 7, "HNH000021": 9}
+
+    from_d2 = _run(folder, tmp_path, start=D2)
+    assert (from_d2.window_start, from_d2.window_end) == (D2, D3)  # the latest file date
+    assert _rows(tmp_path, profile) == [("HNH000020", 50, 2, D2, 0)]
+
+
+# -- idempotence and run records ---------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_same_input_gives_the_same_tables_in_a_fresh_or_the_same_warehouse(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "in"
+    _write_known(folder)
+    same, fresh = tmp_path / "same", tmp_path / "fresh"
+    first = _run(folder, same)
+    once = _snapshot(same)
+    second = _run(folder, same)
+    assert second.files_ingested == 0
+    twice = _snapshot(same)
+    _run(folder, fresh)
+    assert once["customer_content_stats"] == twice["customer_content_stats"]
+    assert _snapshot(fresh)["customer_content_stats"] == once["customer_content_stats"]
+    assert once == twice == _snapshot(fresh)
+
+    runs = _rows(same, "SELECT run_id, status, files_ingested FROM pipeline_runs ORDER BY ALL")
+    assert runs == sorted([(first.run_id, "succeeded", 3), (second.run_id, "succeeded", 0)])
