@@ -60,13 +60,28 @@ def _snapshot(root: Path, tables: list[str] = MODEL_TABLES) -> dict[str, Any]:
     return out
 
 
+#: fact_usage holds keys and measures only; its natural keys come from the dimensions.
+FACT_WITH_NATURAL_KEYS = (
+    "fact_usage f "
+    "JOIN dim_date d USING (date_key) "
+    "JOIN dim_contract c USING (contract_key) "
+    "JOIN dim_device v USING (device_key) "
+    "JOIN dim_app a USING (app_key)"
+)
+
+
 def _usage(root: Path) -> list[tuple[Any, ...]]:
-    """fact_usage as (date, contract, mac, app, seconds, records), sorted."""
-    return _rows(
+    """fact_usage joined to its dimensions as (date, contract, mac, app, seconds, records), sorted.
+
+    Every fact row must find its member in each dimension (the inner joins drop none).
+    """
+    got = _rows(
         root,
-        "SELECT date, contract, mac, app_name, total_duration, records FROM fact_usage "
-        "ORDER BY ALL",
+        "SELECT d.date, c.contract, v.mac, a.app_name, f.total_duration, f.records "
+        f"FROM {FACT_WITH_NATURAL_KEYS} ORDER BY ALL",
     )
+    assert _rows(root, "SELECT count(*) FROM fact_usage") == [(len(got),)]
+    return got
 
 
 def _non_blank_lines(path: Path) -> list[str]:
@@ -119,7 +134,9 @@ def test_real_samples_contract_zero_is_quarantined(real_run: Any, real_content_d
     quarantined_zeros = [reason for reason, raw in raws if _contract(raw) == "0"]
     assert quarantined_zeros == ["bad_contract"] * zeros
     assert report.quarantine_reasons.get("bad_contract", 0) >= zeros
-    assert _rows(root, "SELECT count(*) FROM fact_usage WHERE contract = '0'") == [(0,)]
+    zero_facts = f"SELECT count(*) FROM {FACT_WITH_NATURAL_KEYS} WHERE c.contract = '0'"
+    assert _rows(root, zero_facts) == [(0,)]
+    assert _rows(root, "SELECT count(*) FROM dim_contract WHERE contract = '0'") == [(0,)]
 
 
 @pytest.mark.slow

@@ -268,39 +268,59 @@ class ContentPipeline:
 
         mapping = self.config.content.app_categories
         out: dict[str, Path] = {}
-        steps = 12
+        steps = 12  # usage, 4 dimensions, fact, profile, 4 summaries, quarantine
         self.reporter.stage("transform", total=steps)
 
         bronze = self.engine.read_parquet([layout.bronze(f) for f in files], line_numbers=True)
         unique = content_rules.deduplicate(content_rules.accepted_rows(bronze))
-        out["fact_usage"] = layout.gold("fact_usage")
-        self.engine.write_parquet(star.fact_usage(unique), out["fact_usage"])
-        self.reporter.advance("fact_usage")
-
-        fact = self.engine.read_parquet([out["fact_usage"]])
-        fact_cat = star.with_category(fact, mapping)
-        usage = fact_cat.select(
-            "contract", "mac", "category", file_date=fact_cat.date, duration=fact_cat.total_duration
-        )
-        derived = {
-            "customer_content_stats": content_rules.customer_content_stats(
-                usage, window_end=report.window_end, profile=self.config.profile
-            ),
-            "dim_contract": star.dim_contract(fact),
-            "dim_device": star.dim_device(fact),
-            "dim_app": star.dim_app(fact, mapping),
-            "dim_date": star.dim_date(fact),
-            "daily_category_usage": star.daily_category_usage(fact_cat),
-            "daily_app_usage": star.daily_app_usage(fact_cat),
-            "daily_active_contracts": star.daily_active_contracts(fact_cat),
-            "top_apps": star.top_apps(fact_cat),
-        }
-        for name, expr in derived.items():
-            out[name] = layout.gold(name)
-            rows_written = self.engine.write_parquet(expr, out[name])
-            if name == "customer_content_stats":
-                report.contracts_profiled = rows_written
-            self.reporter.advance(name)
+        # The usage grain (fact grain with natural keys) is computed once, into scratch space;
+        # every table below derives from it.
+        usage_path = layout.scratch / f"usage-{report.run_id}.parquet"
+        self.engine.write_parquet(star.usage(unique), usage_path)
+        self.reporter.advance("usage")
+        try:
+            usage = self.engine.read_parquet([usage_path])
+            usage_cat = star.with_category(usage, mapping)
+            profile_input = usage_cat.select(
+                "contract",
+                "mac",
+                "category",
+                file_date=usage_cat.date,
+                duration=usage_cat.total_duration,
+            )
+            dims = {
+                "dim_contract": star.dim_contract(usage),
+                "dim_device": star.dim_device(usage),
+                "dim_app": star.dim_app(usage, mapping),
+                "dim_date": star.dim_date(usage),
+            }
+            for name, expr in dims.items():
+                out[name] = layout.gold(name)
+                self.engine.write_parquet(expr, out[name])
+                self.reporter.advance(name)
+            written = {name: self.engine.read_parquet([out[name]]) for name in dims}
+            derived = {
+                "fact_usage": star.fact_usage(
+                    usage, written["dim_contract"], written["dim_device"], written["dim_app"]
+                ),
+                "customer_content_stats": content_rules.customer_content_stats(
+                    profile_input, window_end=report.window_end, profile=self.config.profile
+                ),
+                "daily_category_usage": star.daily_category_usage(usage_cat),
+                "daily_app_usage": star.daily_app_usage(usage_cat),
+                "daily_active_contracts": star.daily_active_contracts(usage_cat),
+                "top_apps": star.top_apps(usage_cat),
+            }
+            for name, expr in derived.items():
+                out[name] = layout.gold(name)
+                rows_written = self.engine.write_parquet(expr, out[name])
+                if name == "customer_content_stats":
+                    report.contracts_profiled = rows_written
+                self.reporter.advance(name)
+            kept = self.engine.to_pyarrow(usage.aggregate(n=usage.records.sum()))
+            report.duplicates = report.rows_accepted - int(kept.column("n")[0].as_py() or 0)
+        finally:
+            usage_path.unlink(missing_ok=True)
 
         out["quarantine_content"] = layout.gold("quarantine_content")
         quarantine = content_rules.quarantined_rows(bronze)
@@ -311,12 +331,6 @@ class ContentPipeline:
         )
         report.quarantine_reasons = {str(r["reason"]): int(r["rows"]) for r in reasons.to_pylist()}
         self.reporter.advance("quarantine_content")
-
-        accepted_in_window = sum(r.rows_accepted for r in records)
-        unique_rows = self.engine.to_pyarrow(fact.aggregate(n=fact.records.sum()))
-        kept = int(unique_rows.column("n")[0].as_py() or 0)
-        report.duplicates = accepted_in_window - kept
-        self.reporter.advance("counts")
         return out
 
     # -- records ----------------------------------------------------------------------------

@@ -1,13 +1,15 @@
 """The star schema and the dashboard summaries (SPEC 2.4) against hand-computed expected values.
 
-One small set of valid, de-duplicated rows (``ROWS``) feeds every table; each derived table is
-computed once per module and the table-driven tests look rows up in it.
+One small set of valid, de-duplicated rows (``ROWS``) feeds every table: ``usage`` aggregates them
+to the fact grain with natural keys, the dimensions derive from ``usage`` with integer surrogate
+keys, and ``fact_usage`` gets those keys by joining ``usage`` to the dimensions. Each derived table
+is computed once per module and the table-driven tests look rows up in it.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from typing import Any
 
@@ -16,8 +18,9 @@ import ibis.expr.types as ir
 import pytest
 
 from c360.config import DEFAULT_APP_CATEGORIES
-from c360.rules._keys import UNKNOWN, date_key, surrogate_key
+from c360.rules._keys import UNKNOWN, date_key, with_surrogate_key
 from c360.rules.star import (
+    USAGE_COLUMNS,
     daily_active_contracts,
     daily_app_usage,
     daily_category_usage,
@@ -27,10 +30,12 @@ from c360.rules.star import (
     dim_device,
     fact_usage,
     top_apps,
+    usage,
     with_category,
 )
 
 Rows = list[dict[str, Any]]
+Execute = Callable[..., Rows]
 #: (file_date, contract, mac, app_name, duration)
 Row = tuple[date, str, str | None, str, int]
 
@@ -46,10 +51,11 @@ A, B, C = "HNH579912", "SGJ048834", "AGAAA0518"
 M1, M2, M3 = "0C96E62FC55C", "AABBCCDDEEFF", "112233445566"
 D1, D2, D4 = date(2022, 4, 1), date(2022, 4, 2), date(2022, 4, 4)
 
-#: Computed once, independently, with ``hashlib.md5(b"HNH579912").hexdigest()[:16]``.
-HNH579912_KEY = "5d43476648d1091f"
-#: ``hashlib.md5(b"~unknown").hexdigest()[:16]``.
-UNKNOWN_KEY = "37fa66251e80d481"
+#: Computed once, independently: ``int(hashlib.md5(b"HNH579912").hexdigest()[:15], 16)``
+#: (hex prefix ``5d43476648d1091``).
+HNH579912_KEY = 420_018_348_350_050_449
+#: ``int(hashlib.md5(b"~unknown").hexdigest()[:15], 16)`` (hex prefix ``37fa66251e80d48``).
+UNKNOWN_KEY = 252_103_045_367_205_192
 
 ROWS: list[Row] = [
     (D1, A, M1, "KPLUS", 100),
@@ -68,8 +74,8 @@ ROWS: list[Row] = [
     (D4, C, M2, "VOD", 20),
 ]
 
-#: The fact by hand: (date, contract, mac, app_name, total_duration, records).
-EXPECTED_FACT: list[tuple[date, str, str | None, str, int, int]] = [
+#: The usage grain by hand: (date, contract, mac, app_name, total_duration, records).
+EXPECTED_USAGE: list[tuple[date, str, str | None, str, int, int]] = [
     (D1, A, M1, "KPLUS", 150, 2),
     (D1, A, M2, "KPLUS", 30, 1),
     (D1, A, None, "KPLUS", 10, 2),
@@ -83,11 +89,16 @@ EXPECTED_FACT: list[tuple[date, str, str | None, str, int, int]] = [
     (D1, C, M2, "CHANNEL", 25, 1),
     (D4, C, M2, "VOD", 20, 1),
 ]
+USAGE_IDS = [f"{d:%m%d}-{c}-{m or 'unknown'}-{a}" for d, c, m, a, _, _ in EXPECTED_USAGE]
 
 
-def md5_16(text: str) -> str:
-    """The expected surrogate key, computed outside Ibis."""
-    return hashlib.md5(text.encode("utf-8")).hexdigest()[:16]
+def md5_key(text: str) -> int:
+    """The expected surrogate key, computed outside Ibis: the first 60 bits of the MD5."""
+    return int(hashlib.md5(text.encode("utf-8")).hexdigest()[:15], 16)
+
+
+def device_key(mac: str | None) -> int:
+    return md5_key(UNKNOWN if mac is None else mac)
 
 
 def rows_table(rows: Iterable[Row]) -> ir.Table:
@@ -101,14 +112,44 @@ def run(duck: Any, expr: ir.Table) -> Rows:
     return result
 
 
-@pytest.fixture(scope="module")
-def fact_expr() -> ir.Table:
-    return fact_usage(rows_table(ROWS))
+def star_of(rows: Iterable[Row]) -> dict[str, ir.Table]:
+    """Every star table for ``rows``, built the way the pipeline builds them."""
+    u = usage(rows_table(rows))
+    contracts, devices = dim_contract(u), dim_device(u)
+    apps, dates = dim_app(u, DEFAULT_APP_CATEGORIES), dim_date(u)
+    return {
+        "usage": u,
+        "dim_contract": contracts,
+        "dim_device": devices,
+        "dim_app": apps,
+        "dim_date": dates,
+        "fact_usage": fact_usage(u, contracts, devices, apps),
+    }
 
 
 @pytest.fixture(scope="module")
-def fact_cat_expr(fact_expr: ir.Table) -> ir.Table:
-    return with_category(fact_expr, DEFAULT_APP_CATEGORIES)
+def tables() -> dict[str, ir.Table]:
+    return star_of(ROWS)
+
+
+@pytest.fixture(scope="module")
+def usage_expr(tables: Mapping[str, ir.Table]) -> ir.Table:
+    return tables["usage"]
+
+
+@pytest.fixture(scope="module")
+def usage_cat_expr(usage_expr: ir.Table) -> ir.Table:
+    return with_category(usage_expr, DEFAULT_APP_CATEGORIES)
+
+
+@pytest.fixture(scope="module")
+def usage_rows(duck: Any, usage_expr: ir.Table) -> Rows:
+    return run(duck, usage_expr)
+
+
+@pytest.fixture(scope="module")
+def fact_expr(tables: Mapping[str, ir.Table]) -> ir.Table:
+    return tables["fact_usage"]
 
 
 @pytest.fixture(scope="module")
@@ -116,50 +157,36 @@ def fact(duck: Any, fact_expr: ir.Table) -> Rows:
     return run(duck, fact_expr)
 
 
-# ---------------------------------------------------------------------------- fact_usage
+# ---------------------------------------------------------------------------- usage
 
 
-def test_fact_usage_columns(fact: Rows) -> None:
-    assert list(fact[0]) == [
-        "date_key",
-        "contract_key",
-        "device_key",
-        "app_key",
-        "date",
-        "contract",
-        "mac",
-        "app_name",
-        "total_duration",
-        "records",
-    ]
+def test_usage_columns(usage_expr: ir.Table, usage_rows: Rows) -> None:
+    expected = ["date", "contract", "mac", "app_name", "total_duration", "records"]
+    assert list(USAGE_COLUMNS) == expected
+    assert list(usage_expr.columns) == expected
+    assert list(usage_rows[0]) == expected
 
 
-def test_fact_usage_has_one_row_per_grain(fact: Rows) -> None:
-    grains = [(r["date"], r["contract"], r["mac"], r["app_name"]) for r in fact]
-    assert len(grains) == len(set(grains)) == len(EXPECTED_FACT) == 12
-    assert sum(r["records"] for r in fact) == len(ROWS)
-    assert sum(r["total_duration"] for r in fact) == sum(row[4] for row in ROWS)
+def test_usage_has_one_row_per_grain(usage_rows: Rows) -> None:
+    grains = [(r["date"], r["contract"], r["mac"], r["app_name"]) for r in usage_rows]
+    assert len(grains) == len(set(grains)) == len(EXPECTED_USAGE) == 12
+    assert sum(r["records"] for r in usage_rows) == len(ROWS)
+    assert sum(r["total_duration"] for r in usage_rows) == sum(row[4] for row in ROWS)
 
 
 @pytest.mark.parametrize(
-    ("day", "contract", "mac", "app", "total", "records"),
-    EXPECTED_FACT,
-    ids=[f"{d:%m%d}-{c}-{m or 'unknown'}-{a}" for d, c, m, a, _, _ in EXPECTED_FACT],
+    ("day", "contract", "mac", "app", "total", "records"), EXPECTED_USAGE, ids=USAGE_IDS
 )
-def test_fact_usage_row(
-    fact: Rows, day: date, contract: str, mac: str | None, app: str, total: int, records: int
+def test_usage_row(
+    usage_rows: Rows, day: date, contract: str, mac: str | None, app: str, total: int, records: int
 ) -> None:
     matches = [
         r
-        for r in fact
+        for r in usage_rows
         if (r["date"], r["contract"], r["mac"], r["app_name"]) == (day, contract, mac, app)
     ]
     assert matches == [
         {
-            "date_key": int(day.strftime("%Y%m%d")),
-            "contract_key": md5_16(contract),
-            "device_key": md5_16(mac if mac is not None else "~unknown"),
-            "app_key": md5_16(app),
             "date": day,
             "contract": contract,
             "mac": mac,
@@ -170,33 +197,177 @@ def test_fact_usage_row(
     ]
 
 
+# ---------------------------------------------------------------------------- fact_usage
+
+
+def test_fact_usage_holds_keys_and_measures_only(fact_expr: ir.Table, fact: Rows) -> None:
+    expected = ["date_key", "contract_key", "device_key", "app_key", "total_duration", "records"]
+    assert list(fact_expr.columns) == expected
+    assert list(fact[0]) == expected
+    types = {name: str(dtype) for name, dtype in fact_expr.schema().items()}
+    assert types == {
+        "date_key": "int32",
+        "contract_key": "int64",
+        "device_key": "int64",
+        "app_key": "int64",
+        "total_duration": "int64",
+        "records": "int64",
+    }
+
+
+def test_fact_usage_has_one_row_per_grain(fact: Rows) -> None:
+    grains = [(r["date_key"], r["contract_key"], r["device_key"], r["app_key"]) for r in fact]
+    assert len(grains) == len(set(grains)) == len(EXPECTED_USAGE) == 12
+    assert sum(r["records"] for r in fact) == len(ROWS)
+    assert sum(r["total_duration"] for r in fact) == sum(row[4] for row in ROWS)
+
+
+@pytest.mark.parametrize(
+    ("day", "contract", "mac", "app", "total", "records"), EXPECTED_USAGE, ids=USAGE_IDS
+)
+def test_fact_usage_row(
+    fact: Rows, day: date, contract: str, mac: str | None, app: str, total: int, records: int
+) -> None:
+    keys = (int(day.strftime("%Y%m%d")), md5_key(contract), device_key(mac), md5_key(app))
+    matches = [
+        r for r in fact if (r["date_key"], r["contract_key"], r["device_key"], r["app_key"]) == keys
+    ]
+    assert matches == [
+        {
+            "date_key": keys[0],
+            "contract_key": keys[1],
+            "device_key": keys[2],
+            "app_key": keys[3],
+            "total_duration": total,
+            "records": records,
+        }
+    ]
+
+
+def test_fact_joined_to_the_dimensions_gives_back_the_usage_grain(
+    duck: Any, tables: Mapping[str, ir.Table]
+) -> None:
+    # ``view()``: the fact and its dimensions share lineage (all derive from ``usage``), and the
+    # fact expression is a join chain that Ibis would otherwise extend instead of joining to.
+    f = tables["fact_usage"].view()
+    joined = (
+        f.join(tables["dim_date"].view(), "date_key")
+        .join(tables["dim_contract"].view(), "contract_key")
+        .join(tables["dim_device"].view(), "device_key")
+        .join(tables["dim_app"].view(), "app_key")
+    )
+    got = run(
+        duck,
+        joined.select(
+            joined.date,
+            joined.contract,
+            joined.mac,
+            joined.app_name,
+            joined.total_duration,
+            joined.records,
+        ),
+    )
+    assert len(got) == len(EXPECTED_USAGE)  # the joins neither drop nor repeat rows
+    assert sorted((tuple(r.values()) for r in got), key=_sort_key) == sorted(
+        EXPECTED_USAGE, key=_sort_key
+    )
+
+
+def _sort_key(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Sortable despite the null Mac of the unknown device."""
+    return tuple("" if value is None else value for value in row)
+
+
 def test_null_mac_gets_the_unknown_device_key(fact: Rows) -> None:
-    unknown = [r for r in fact if r["mac"] is None]
-    assert [r["device_key"] for r in unknown] == [UNKNOWN_KEY]
     assert UNKNOWN == "~unknown"
-    assert md5_16(UNKNOWN) == UNKNOWN_KEY
+    assert md5_key(UNKNOWN) == UNKNOWN_KEY
+    unknown = [r for r in fact if r["device_key"] == UNKNOWN_KEY]
+    assert [(r["total_duration"], r["records"]) for r in unknown] == [(10, 2)]
+
+
+def test_fact_date_key(fact: Rows) -> None:
+    assert {r["date_key"] for r in fact} == {20220401, 20220402, 20220404}
+
+
+# ---------------------------------------------------------------------------- referential integrity
+
+
+@pytest.mark.parametrize(
+    ("fact_column", "dimension"),
+    [
+        pytest.param("date_key", "dim_date", id="date"),
+        pytest.param("contract_key", "dim_contract", id="contract"),
+        pytest.param("device_key", "dim_device", id="device"),
+        pytest.param("app_key", "dim_app", id="app"),
+    ],
+)
+def test_every_fact_key_exists_in_its_dimension(
+    duck: Any,
+    tables: Mapping[str, ir.Table],
+    fact: Rows,
+    fact_column: str,
+    dimension: str,
+) -> None:
+    dim_keys = [r[fact_column] for r in run(duck, tables[dimension].select(fact_column))]
+    assert len(dim_keys) == len(set(dim_keys)), "a dimension key must identify one member"
+    assert {r[fact_column] for r in fact} <= set(dim_keys)
+    # ``view()``: see test_fact_joined_to_the_dimensions_gives_back_the_usage_grain.
+    orphans = tables["fact_usage"].view().anti_join(tables[dimension].view(), fact_column)
+    assert run(duck, orphans.aggregate(n=orphans.count())) == [{"n": 0}]
 
 
 # ---------------------------------------------------------------------------- keys
 
 
-def test_contract_key_is_md5_prefix_of_the_natural_key(fact: Rows) -> None:
-    assert hashlib.md5(b"HNH579912").hexdigest()[:16] == HNH579912_KEY
-    assert {r["contract_key"] for r in fact if r["contract"] == A} == {HNH579912_KEY}
+def test_contract_key_is_the_60_bit_md5_prefix_of_the_natural_key(fact: Rows) -> None:
+    assert int(hashlib.md5(b"HNH579912").hexdigest()[:15], 16) == HNH579912_KEY
+    assert md5_key(A) == HNH579912_KEY
+    assert isinstance(HNH579912_KEY, int)
+    assert 0 < HNH579912_KEY < 2**60
+    assert HNH579912_KEY in {r["contract_key"] for r in fact}
+
+
+def test_with_surrogate_key_is_a_bigint(duck: Any) -> None:
+    t = ibis.memtable({"natural": [A]}, schema={"natural": "string"})
+    keyed = with_surrogate_key(t, "natural", name="key")
+    assert list(keyed.columns) == ["natural", "key"]
+    assert str(keyed.schema()["key"]) == "int64"
+    assert run(duck, keyed) == [{"natural": A, "key": HNH579912_KEY}]
+
+
+def test_with_surrogate_key_matches_hashlib_for_many_strings(duck: Any) -> None:
+    """Every hex digit position and value must convert exactly (incl. leading zeros, UTF-8)."""
+    naturals = [f"K{i:05d}" for i in range(300)] + ["Hà Nội", "x", " ", "ÄÖÜ-ß", "🙂"]
+    t = ibis.memtable({"natural": naturals}, schema={"natural": "string"})
+    got = {r["natural"]: r["key"] for r in run(duck, with_surrogate_key(t, "natural", name="key"))}
+    assert got == {n: md5_key(n) for n in naturals}
+    assert all(0 <= key < 2**60 for key in got.values())
+    # the sample exercises a leading zero hex digit, i.e. a key below 2**56
+    assert any(key < 2**56 for key in got.values())
 
 
 def test_surrogate_keys_are_stable_across_runs(duck: Any) -> None:
     def keys() -> Rows:
         t = ibis.memtable({"natural": [A, None, M1]}, schema={"natural": "string"})
-        return run(duck, t.select("natural", key=surrogate_key(t.natural)).order_by("natural"))
+        return run(duck, with_surrogate_key(t, "natural", name="key").order_by("natural"))
 
     first, second = keys(), keys()
     assert first == second
     assert {r["natural"]: r["key"] for r in first} == {
         A: HNH579912_KEY,
-        M1: md5_16(M1),
+        M1: md5_key(M1),
         None: UNKNOWN_KEY,
     }
+
+
+@pytest.mark.parametrize(
+    "name", ["dim_contract", "dim_device", "dim_app", "dim_date", "fact_usage"]
+)
+def test_star_tables_are_identical_across_two_computations(duck: Any, name: str) -> None:
+    """Two independent builds (fresh memtables, rows in another order) give the same keys."""
+    first = star_of(ROWS)[name]
+    second = star_of(list(reversed(ROWS)))[name]
+    assert run(duck, first.order_by(*first.columns)) == run(duck, second.order_by(*second.columns))
 
 
 @pytest.mark.parametrize(
@@ -207,25 +378,17 @@ def test_surrogate_keys_are_stable_across_runs(duck: Any) -> None:
         pytest.param(date(2022, 10, 9), 20221009, id="2022-10-09"),
     ],
 )
-def test_date_key(duck: Any, day: date, expected: int) -> None:
+def test_date_key(execute: Execute, day: date, expected: int) -> None:
     t = ibis.memtable({"day": [day]}, schema={"day": "date"})
-    assert run(duck, t.select(key=date_key(t.day))) == [{"key": expected}]
-
-
-def test_fact_date_key(fact: Rows) -> None:
-    assert {r["date"]: r["date_key"] for r in fact} == {
-        D1: 20220401,
-        D2: 20220402,
-        D4: 20220404,
-    }
+    assert execute(t.select(key=date_key(t.day))) == [{"key": expected}]
 
 
 # ---------------------------------------------------------------------------- dim_contract
 
 
 @pytest.fixture(scope="module")
-def contracts(duck: Any, fact_expr: ir.Table) -> dict[str, dict[str, Any]]:
-    return {r["contract"]: r for r in run(duck, dim_contract(fact_expr))}
+def contracts(duck: Any, tables: Mapping[str, ir.Table]) -> dict[str, dict[str, Any]]:
+    return {r["contract"]: r for r in run(duck, tables["dim_contract"])}
 
 
 @pytest.mark.parametrize(
@@ -245,7 +408,7 @@ def test_dim_contract(
     devices: int,
 ) -> None:
     assert contracts[contract] == {
-        "contract_key": md5_16(contract),
+        "contract_key": md5_key(contract),
         "contract": contract,
         "province": province,
         "first_seen": first_seen,
@@ -256,14 +419,29 @@ def test_dim_contract(
 
 def test_dim_contract_has_one_row_per_contract(contracts: Mapping[str, Any]) -> None:
     assert sorted(contracts) == sorted([A, B, C])
+    assert contracts[A]["contract_key"] == HNH579912_KEY
+
+
+def test_dim_contract_with_only_unknown_devices_counts_zero_devices(execute: Execute) -> None:
+    u = usage(rows_table([(D1, A, None, "KPLUS", 5)]))
+    assert execute(dim_contract(u)) == [
+        {
+            "contract_key": HNH579912_KEY,
+            "contract": A,
+            "province": "HN",
+            "first_seen": D1,
+            "last_seen": D1,
+            "devices": 0,
+        }
+    ]
 
 
 # ---------------------------------------------------------------------------- dim_device
 
 
 @pytest.fixture(scope="module")
-def devices(duck: Any, fact_expr: ir.Table) -> dict[str, dict[str, Any]]:
-    return {r["device_key"]: r for r in run(duck, dim_device(fact_expr))}
+def devices(duck: Any, tables: Mapping[str, ir.Table]) -> dict[int, dict[str, Any]]:
+    return {r["device_key"]: r for r in run(duck, tables["dim_device"])}
 
 
 @pytest.mark.parametrize(
@@ -276,13 +454,13 @@ def devices(duck: Any, fact_expr: ir.Table) -> dict[str, dict[str, Any]]:
     ],
 )
 def test_dim_device(
-    devices: Mapping[str, Mapping[str, Any]],
+    devices: Mapping[int, Mapping[str, Any]],
     mac: str | None,
     first_seen: date,
     last_seen: date,
     n_contracts: int,
 ) -> None:
-    key = UNKNOWN_KEY if mac is None else md5_16(mac)
+    key = UNKNOWN_KEY if mac is None else md5_key(mac)
     assert devices[key] == {
         "device_key": key,
         "mac": mac,
@@ -293,8 +471,14 @@ def test_dim_device(
     }
 
 
-def test_dim_device_has_one_row_per_device(devices: Mapping[str, Any]) -> None:
+def test_dim_device_has_one_row_per_device(devices: Mapping[int, Any]) -> None:
     assert len(devices) == 4
+    assert [k for k, r in devices.items() if r["mac"] is None] == [UNKNOWN_KEY]
+
+
+def test_dim_device_without_unknown_macs_has_no_unknown_member(execute: Execute) -> None:
+    u = usage(rows_table([(D1, A, M1, "KPLUS", 5)]))
+    assert [(r["device_key"], r["mac"]) for r in execute(dim_device(u))] == [(md5_key(M1), M1)]
 
 
 # ---------------------------------------------------------------------------- dim_app
@@ -320,8 +504,8 @@ EXPECTED_APPS: dict[str, tuple[str, bool]] = {
 
 
 @pytest.fixture(scope="module")
-def apps(duck: Any, fact_expr: ir.Table) -> Rows:
-    return run(duck, dim_app(fact_expr, DEFAULT_APP_CATEGORIES))
+def apps(duck: Any, tables: Mapping[str, ir.Table]) -> Rows:
+    return run(duck, tables["dim_app"])
 
 
 def test_dim_app_has_every_mapped_and_seen_app_once(apps: Rows) -> None:
@@ -334,7 +518,7 @@ def test_dim_app_has_every_mapped_and_seen_app_once(apps: Rows) -> None:
 def test_dim_app(apps: Rows, app: str, expected: tuple[str, bool]) -> None:
     category, in_profile = expected
     assert [r for r in apps if r["app_name"] == app] == [
-        {"app_key": md5_16(app), "app_name": app, "category": category, "in_profile": in_profile}
+        {"app_key": md5_key(app), "app_name": app, "category": category, "in_profile": in_profile}
     ]
 
 
@@ -355,10 +539,10 @@ EXPECTED_DATES: dict[date, tuple[int, str, int, int, int, bool]] = {
 @pytest.fixture(scope="module")
 def dates(duck: Any) -> dict[date, dict[str, Any]]:
     days = [*EXPECTED_DATES, date(2022, 4, 2)]  # a repeated date gives one row
-    t = ibis.memtable({"date": days}, schema={"date": "date"})
-    rows = run(duck, dim_date(t))
-    assert len(rows) == len(EXPECTED_DATES)
-    return {r["date"]: r for r in rows}
+    rows = [(day, A, M1, "KPLUS", 1) for day in days]
+    got = run(duck, dim_date(usage(rows_table(rows))))
+    assert len(got) == len(EXPECTED_DATES)
+    return {r["date"]: r for r in got}
 
 
 @pytest.mark.parametrize(
@@ -384,12 +568,12 @@ def test_dim_date(
     }
 
 
-def test_dim_date_from_the_fact(duck: Any, fact_expr: ir.Table) -> None:
-    rows = run(duck, dim_date(fact_expr).order_by("date"))
-    assert [(r["date"], r["day_of_week"], r["is_weekend"]) for r in rows] == [
-        (D1, 5, False),
-        (D2, 6, True),
-        (D4, 1, False),
+def test_dim_date_from_the_usage(execute: Execute, tables: Mapping[str, ir.Table]) -> None:
+    rows = execute(tables["dim_date"], order_by=["date"])
+    assert [(r["date_key"], r["date"], r["day_of_week"], r["is_weekend"]) for r in rows] == [
+        (20220401, D1, 5, False),
+        (20220402, D2, 6, True),
+        (20220404, D4, 1, False),
     ]
 
 
@@ -397,8 +581,8 @@ def test_dim_date_from_the_fact(duck: Any, fact_expr: ir.Table) -> None:
 
 
 @pytest.fixture(scope="module")
-def category_usage(duck: Any, fact_cat_expr: ir.Table) -> Rows:
-    return run(duck, daily_category_usage(fact_cat_expr))
+def category_usage(duck: Any, usage_cat_expr: ir.Table) -> Rows:
+    return run(duck, daily_category_usage(usage_cat_expr))
 
 
 @pytest.mark.parametrize(
@@ -433,8 +617,8 @@ def test_daily_category_usage_row_count(category_usage: Rows) -> None:
 
 
 @pytest.fixture(scope="module")
-def app_usage(duck: Any, fact_cat_expr: ir.Table) -> Rows:
-    return run(duck, daily_app_usage(fact_cat_expr))
+def app_usage(duck: Any, usage_cat_expr: ir.Table) -> Rows:
+    return run(duck, daily_app_usage(usage_cat_expr))
 
 
 @pytest.mark.parametrize(
@@ -477,8 +661,8 @@ def test_daily_app_usage_row_count(app_usage: Rows) -> None:
 
 
 @pytest.fixture(scope="module")
-def active_contracts(duck: Any, fact_cat_expr: ir.Table) -> dict[date, dict[str, Any]]:
-    return {r["date"]: r for r in run(duck, daily_active_contracts(fact_cat_expr))}
+def active_contracts(duck: Any, usage_cat_expr: ir.Table) -> dict[date, dict[str, Any]]:
+    return {r["date"]: r for r in run(duck, daily_active_contracts(usage_cat_expr))}
 
 
 @pytest.mark.parametrize(
@@ -499,12 +683,12 @@ def test_daily_active_contracts(
     }
 
 
-def test_daily_active_contracts_with_no_profiled_contract(duck: Any) -> None:
-    fact_cat = with_category(
-        fact_usage(rows_table([(D1, B, M3, "APP", 5), (D1, A, M1, "WEIRD", 9)])),
+def test_daily_active_contracts_with_no_profiled_contract(execute: Execute) -> None:
+    usage_cat = with_category(
+        usage(rows_table([(D1, B, M3, "APP", 5), (D1, A, M1, "WEIRD", 9)])),
         DEFAULT_APP_CATEGORIES,
     )
-    assert run(duck, daily_active_contracts(fact_cat)) == [
+    assert execute(daily_active_contracts(usage_cat)) == [
         {"date": D1, "active_contracts": 2, "profiled_contracts": 0}
     ]
 
@@ -521,8 +705,8 @@ EXPECTED_TOP_APPS: list[tuple[int, str, str, int, int, int]] = [
 
 
 @pytest.fixture(scope="module")
-def ranked_apps(duck: Any, fact_cat_expr: ir.Table) -> Rows:
-    return run(duck, top_apps(fact_cat_expr).order_by("rank"))
+def ranked_apps(duck: Any, usage_cat_expr: ir.Table) -> Rows:
+    return run(duck, top_apps(usage_cat_expr).order_by("rank"))
 
 
 def test_top_apps(ranked_apps: Rows) -> None:
@@ -548,9 +732,9 @@ def test_top_apps(ranked_apps: Rows) -> None:
     ],
 )
 def test_top_apps_tie_broken_by_app_name(
-    duck: Any, seconds: dict[str, int], expected_order: list[str]
+    execute: Execute, seconds: dict[str, int], expected_order: list[str]
 ) -> None:
     rows = [(D1, A, M1, app, value) for app, value in seconds.items()]
-    fact_cat = with_category(fact_usage(rows_table(rows)), DEFAULT_APP_CATEGORIES)
-    ranked = run(duck, top_apps(fact_cat).order_by("rank"))
+    usage_cat = with_category(usage(rows_table(rows)), DEFAULT_APP_CATEGORIES)
+    ranked = execute(top_apps(usage_cat), order_by=["rank"])
     assert [(r["rank"], r["app_name"]) for r in ranked] == list(enumerate(expected_order, start=1))

@@ -139,11 +139,20 @@ def line_counts(bronze: ir.Table) -> ir.Table:
 def deduplicate(rows: ir.Table) -> ir.Table:
     """Keep the first occurrence of each ``record_id`` (by file date, then file, then line).
 
-    Rows without an ``_id`` cannot be matched to another row and are all kept.
+    Rows without an ``_id`` cannot be matched to another row and are all kept. Duplicates are
+    rare, so the exact ranking only runs on candidate rows whose id *hash* repeats: one cheap
+    integer aggregation over all rows instead of a window over every string id. The hash only
+    selects candidates (a collision costs a little work, never a wrong answer), so each engine
+    may use its own hash function.
     """
-    order = [rows.file_date, rows.source_file, rows.line_no]
-    first = ibis.row_number().over(group_by=rows.record_id, order_by=order) == 0
-    return rows.filter(rows.record_id.isnull() | first)
+    with_id = rows.filter(rows.record_id.notnull())
+    hashed = with_id.mutate(_h=with_id.record_id.hash())
+    repeated = hashed.group_by("_h").aggregate(_n=hashed.count()).filter(lambda t: t._n > 1)
+    candidates = hashed.semi_join(repeated, "_h")
+    order = [candidates.file_date, candidates.source_file, candidates.line_no]
+    rank = ibis.row_number().over(group_by=candidates.record_id, order_by=order)
+    losers = candidates.filter(rank > 0).select("source_file", "line_no", "record_id")
+    return rows.anti_join(losers, ["source_file", "line_no", "record_id"])
 
 
 def app_category(app_name: ir.StringValue, mapping: Mapping[str, str]) -> ir.StringValue:
@@ -163,25 +172,33 @@ def customer_content_stats(
         profile: activeness thresholds.
     """
     counted = usage.filter(usage.category.isin([name for name, _ in CATEGORIES]))
-    sums = {
-        column: ibis.ifelse(counted.category == name, counted.duration, 0).sum()
-        for name, column in CATEGORIES
-    }
-    per_contract = counted.group_by("contract").aggregate(
-        **sums,
-        active_days=counted.file_date.nunique(),
-        devices=counted.mac.nunique(),
-        first_active=counted.file_date.min(),
-        last_active=counted.file_date.max(),
+    # Contract-day first: active days are then a plain count, not a distinct count.
+    per_day = counted.group_by("contract", "file_date").aggregate(
+        **{
+            column: ibis.ifelse(counted.category == name, counted.duration, 0).sum()
+            for name, column in CATEGORIES
+        }
     )
+    per_contract = per_day.group_by("contract").aggregate(
+        **{column: per_day[column].sum().cast("int64") for _, column in CATEGORIES},
+        active_days=per_day.count().cast("int64"),
+        first_active=per_day.file_date.min(),
+        last_active=per_day.file_date.max(),
+    )
+    macs = counted.filter(counted.mac.notnull()).select("contract", "mac").distinct()
+    devices = macs.group_by("contract").aggregate(devices=macs.count().cast("int64"))
+    joined = per_contract.left_join(devices, "contract").drop("contract_right")
+    per_contract = joined.mutate(devices=joined.devices.fill_null(0))
+
     cols = [per_contract[column] for _, column in CATEGORIES]
     total = cols[0]
     for col in cols[1:]:
         total = total + col
     per_contract = per_contract.mutate(total_duration=total.cast("int64"))
+    cols = [per_contract[column] for _, column in CATEGORIES]
     top = ibis.greatest(*cols)
     most_watch = ibis.cases(
-        *[(per_contract.total_duration == 0, ibis.null("string"))],
+        (per_contract.total_duration == 0, ibis.null("string")),
         *[(col == top, name) for (name, _), col in zip(CATEGORIES, cols, strict=True)],
         else_=ibis.null("string"),
     )

@@ -1,4 +1,9 @@
-"""The warehouse star schema and the summaries a dashboard needs (SPEC 2.4)."""
+"""The warehouse star schema and the summaries a dashboard needs (SPEC 2.4).
+
+Everything derives from ``usage``: de-duplicated valid rows aggregated to the fact grain
+(date × contract × device × app) with their natural keys. Dimensions compute their surrogate keys
+once per member; ``fact_usage`` gets them by joining, so the fact holds keys and measures only.
+"""
 
 from __future__ import annotations
 
@@ -6,83 +11,102 @@ from collections.abc import Mapping
 
 import ibis
 import ibis.expr.types as ir
+import pyarrow as pa
 
-from c360.config import CATEGORIES, OTHER_CATEGORY
-from c360.rules._keys import UNKNOWN, date_key, surrogate_key
+from c360.config import CATEGORIES
+from c360.rules._keys import UNKNOWN, date_key, with_surrogate_key
 from c360.rules.content import app_category
 
+#: Columns of the usage table every other table derives from.
+USAGE_COLUMNS = ("date", "contract", "mac", "app_name", "total_duration", "records")
 
-def fact_usage(rows: ir.Table) -> ir.Table:
-    """Grain: date × contract × device × app, from de-duplicated valid rows.
 
-    Measures: ``total_duration`` (seconds) and ``records`` (rows). ``mac`` is kept next to its key
-    so the rest of the model can be derived from the fact without going back to the rows.
-    """
-    grouped = rows.group_by("file_date", "contract", "mac", "app_name").aggregate(
+def usage(rows: ir.Table) -> ir.Table:
+    """De-duplicated valid rows aggregated to the fact grain, with natural keys."""
+    keys = {"date": rows.file_date, "contract": rows.contract, "mac": rows.mac}
+    grouped = rows.group_by(**keys, app_name=rows.app_name)
+    return grouped.aggregate(
         total_duration=rows.duration.sum().cast("int64"),
         records=rows.count().cast("int64"),
     )
-    return grouped.select(
-        date_key=date_key(grouped.file_date),
-        contract_key=surrogate_key(grouped.contract),
-        device_key=surrogate_key(grouped.mac),
-        app_key=surrogate_key(grouped.app_name),
-        date=grouped.file_date,
-        contract=grouped.contract,
-        mac=grouped.mac,
-        app_name=grouped.app_name,
-        total_duration=grouped.total_duration,
-        records=grouped.records,
+
+
+def fact_usage(usage: ir.Table, contracts: ir.Table, devices: ir.Table, apps: ir.Table) -> ir.Table:
+    """Keys and measures only: date, contract, device and app keys; seconds and records."""
+    c = contracts.select("contract", "contract_key")
+    d = devices.select(_device=devices.mac.fill_null(UNKNOWN), device_key=devices.device_key)
+    a = apps.select("app_name", "app_key")
+    u = usage.mutate(_device=usage.mac.fill_null(UNKNOWN))
+    joined = u.join(c, "contract").join(d, "_device").join(a, "app_name")
+    return joined.select(
+        date_key=date_key(joined.date),
+        contract_key=joined.contract_key,
+        device_key=joined.device_key,
+        app_key=joined.app_key,
+        total_duration=joined.total_duration,
+        records=joined.records,
     )
 
 
-def dim_contract(fact: ir.Table) -> ir.Table:
+def _distinct_count(table: ir.Table, by: str, of: str, name: str) -> ir.Table:
+    """Per ``by``: how many distinct non-null ``of`` (two aggregations beat a nunique)."""
+    pairs = table.filter(table[of].notnull()).select(by, of).distinct()
+    return pairs.group_by(by).aggregate(**{name: pairs.count().cast("int64")})
+
+
+def dim_contract(usage: ir.Table) -> ir.Table:
     """One row per contract seen in any valid row (including apps outside the five categories)."""
-    agg = fact.group_by("contract_key", "contract").aggregate(
-        first_seen=fact.date.min(),
-        last_seen=fact.date.max(),
-        devices=fact.mac.nunique().cast("int64"),
+    seen = usage.group_by("contract").aggregate(
+        first_seen=usage.date.min(), last_seen=usage.date.max()
     )
-    return agg.select(
+    devices = _distinct_count(usage, "contract", "mac", "devices")
+    joined = seen.left_join(devices, "contract").drop("contract_right")
+    keyed = with_surrogate_key(joined, "contract", name="contract_key")
+    return keyed.select(
         "contract_key",
         "contract",
-        province=agg.contract.left(2),
-        first_seen=agg.first_seen,
-        last_seen=agg.last_seen,
-        devices=agg.devices,
+        province=keyed.contract.left(2),
+        first_seen=keyed.first_seen,
+        last_seen=keyed.last_seen,
+        devices=keyed.devices.fill_null(0),
     )
 
 
-def dim_device(fact: ir.Table) -> ir.Table:
-    """One row per device key; the ``~unknown`` member (null ``mac``) stands for unusable Macs."""
-    agg = fact.group_by("device_key", "mac").aggregate(
-        first_seen=fact.date.min(),
-        last_seen=fact.date.max(),
-        contracts=fact.contract.nunique().cast("int64"),
+def dim_device(usage: ir.Table) -> ir.Table:
+    """One row per device; the ``~unknown`` member (null ``mac``) stands for unusable Macs."""
+    u = usage.mutate(_device=usage.mac.fill_null(UNKNOWN))
+    seen = u.group_by("_device").aggregate(first_seen=u.date.min(), last_seen=u.date.max())
+    contracts = _distinct_count(u, "_device", "contract", "contracts")
+    joined = seen.left_join(contracts, "_device").drop("_device_right")
+    named = joined.mutate(
+        mac=ibis.ifelse(joined._device == UNKNOWN, ibis.null("string"), joined._device)
     )
-    return agg.select(
-        "device_key", "mac", is_known=agg.mac.notnull(), first_seen=agg.first_seen,
-        last_seen=agg.last_seen, contracts=agg.contracts,
-    )  # fmt: skip
+    keyed = with_surrogate_key(named, "mac", name="device_key")
+    return keyed.select(
+        "device_key",
+        "mac",
+        is_known=keyed.mac.notnull(),
+        first_seen=keyed.first_seen,
+        last_seen=keyed.last_seen,
+        contracts=keyed.contracts.fill_null(0),
+    )
 
 
-def dim_app(fact: ir.Table, mapping: Mapping[str, str]) -> ir.Table:
+def dim_app(usage: ir.Table, mapping: Mapping[str, str]) -> ir.Table:
     """Every app in the mapping or in the data, with its category and whether it is counted."""
-    mapped = ibis.memtable({"app_name": list(mapping)}, schema={"app_name": "string"})
-    names = fact.select("app_name").distinct().union(mapped, distinct=True)
+    # An Arrow table, not a dict: a dict memtable goes through pandas (a 1-2 s import).
+    mapped = ibis.memtable(pa.table({"app_name": pa.array(list(mapping), pa.string())}))
+    names = usage.select("app_name").distinct().union(mapped, distinct=True)
     category = app_category(names.app_name, mapping)
     counted = [name for name, _ in CATEGORIES]
-    return names.select(
-        app_key=surrogate_key(names.app_name),
-        app_name=names.app_name,
-        category=category,
-        in_profile=category.isin(counted),
-    )
+    described = names.mutate(category=category, in_profile=category.isin(counted))
+    keyed = with_surrogate_key(described, "app_name", name="app_key")
+    return keyed.select("app_key", "app_name", "category", "in_profile")
 
 
-def dim_date(fact: ir.Table) -> ir.Table:
-    """One row per date present in the window's facts."""
-    days = fact.select(day=fact.date).distinct()
+def dim_date(usage: ir.Table) -> ir.Table:
+    """One row per date present in the window's usage."""
+    days = usage.select(day=usage.date).distinct()
     d = days.day
     weekday = d.day_of_week.index()  # 0 = Monday
     return days.select(
@@ -97,62 +121,55 @@ def dim_date(fact: ir.Table) -> ir.Table:
     )
 
 
-def with_category(fact: ir.Table, mapping: Mapping[str, str]) -> ir.Table:
-    """The fact with each app's category, for the summaries and the profile."""
-    return fact.mutate(category=app_category(fact.app_name, mapping))
+def with_category(usage: ir.Table, mapping: Mapping[str, str]) -> ir.Table:
+    """Usage with each app's category, for the summaries and the profile."""
+    return usage.mutate(category=app_category(usage.app_name, mapping))
 
 
-def daily_category_usage(fact_cat: ir.Table) -> ir.Table:
+def daily_category_usage(usage_cat: ir.Table) -> ir.Table:
     """Per day and category: seconds, records and active contracts."""
-    return fact_cat.group_by("date", "category").aggregate(
-        total_duration=fact_cat.total_duration.sum().cast("int64"),
-        records=fact_cat.records.sum().cast("int64"),
-        contracts=fact_cat.contract.nunique().cast("int64"),
+    totals = usage_cat.group_by("date", "category").aggregate(
+        total_duration=usage_cat.total_duration.sum().cast("int64"),
+        records=usage_cat.records.sum().cast("int64"),
     )
+    return _with_contracts(totals, usage_cat, ("date", "category"))
 
 
-def daily_app_usage(fact_cat: ir.Table) -> ir.Table:
+def daily_app_usage(usage_cat: ir.Table) -> ir.Table:
     """Per day and app: seconds, records and active contracts."""
-    return fact_cat.group_by("date", "app_name", "category").aggregate(
-        total_duration=fact_cat.total_duration.sum().cast("int64"),
-        records=fact_cat.records.sum().cast("int64"),
-        contracts=fact_cat.contract.nunique().cast("int64"),
+    totals = usage_cat.group_by("date", "app_name", "category").aggregate(
+        total_duration=usage_cat.total_duration.sum().cast("int64"),
+        records=usage_cat.records.sum().cast("int64"),
     )
+    return _with_contracts(totals, usage_cat, ("date", "app_name"))
 
 
-def daily_active_contracts(fact_cat: ir.Table) -> ir.Table:
+def _with_contracts(totals: ir.Table, usage_cat: ir.Table, by: tuple[str, ...]) -> ir.Table:
+    """Join the number of distinct contracts per ``by`` group onto ``totals``."""
+    pairs = usage_cat.select(*by, "contract").distinct()
+    counts = pairs.group_by(*by).aggregate(contracts=pairs.count().cast("int64"))
+    joined = totals.join(counts, list(by))
+    return joined.select(*totals.columns, "contracts")
+
+
+def daily_active_contracts(usage_cat: ir.Table) -> ir.Table:
     """Per day: contracts with any valid row, and those with a row in the five categories."""
     counted = [name for name, _ in CATEGORIES]
-    return fact_cat.group_by("date").aggregate(
-        active_contracts=fact_cat.contract.nunique().cast("int64"),
-        profiled_contracts=fact_cat.contract.nunique(where=fact_cat.category.isin(counted)).cast(
-            "int64"
-        ),
+    per_contract = usage_cat.group_by("date", "contract").aggregate(
+        profiled=usage_cat.category.isin(counted).any()
+    )
+    return per_contract.group_by("date").aggregate(
+        active_contracts=per_contract.count().cast("int64"),
+        profiled_contracts=per_contract.profiled.sum().cast("int64"),
     )
 
 
-def top_apps(fact_cat: ir.Table) -> ir.Table:
+def top_apps(usage_cat: ir.Table) -> ir.Table:
     """Apps ranked by watched seconds over the window (ties by name)."""
-    agg = fact_cat.group_by("app_name", "category").aggregate(
-        total_duration=fact_cat.total_duration.sum().cast("int64"),
-        records=fact_cat.records.sum().cast("int64"),
-        contracts=fact_cat.contract.nunique().cast("int64"),
+    totals = usage_cat.group_by("app_name", "category").aggregate(
+        total_duration=usage_cat.total_duration.sum().cast("int64"),
+        records=usage_cat.records.sum().cast("int64"),
     )
+    agg = _with_contracts(totals, usage_cat, ("app_name", "category"))
     rank = ibis.row_number().over(order_by=[agg.total_duration.desc(), agg.app_name.asc()])
     return agg.mutate(rank=(rank + 1).cast("int32"))
-
-
-__all__ = [
-    "OTHER_CATEGORY",
-    "UNKNOWN",
-    "daily_active_contracts",
-    "daily_app_usage",
-    "daily_category_usage",
-    "dim_app",
-    "dim_contract",
-    "dim_date",
-    "dim_device",
-    "fact_usage",
-    "top_apps",
-    "with_category",
-]
