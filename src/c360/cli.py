@@ -118,7 +118,7 @@ def run(
     ] = None,
     memory_limit: Annotated[
         str | None,
-        typer.Option(help="Engine memory limit, e.g. 4GB (default: the engine's choice)."),
+        typer.Option(help="Engine memory limit, e.g. 4GB (default: 3GB; spills to disk beyond)."),
     ] = None,
     config: ConfigOpt = None,
     verbose: VerboseOpt = False,

@@ -113,8 +113,9 @@ class EngineConfig(_Section):
     name: Literal["duckdb", "spark"] = "duckdb"
     #: Worker threads; ``None`` uses every core.
     threads: int | None = Field(None, ge=1)
-    #: DuckDB memory limit such as ``"4GB"``; ``None`` lets DuckDB choose (80 % of RAM).
-    memory_limit: str | None = None
+    #: Engine memory limit such as ``"4GB"``; past it DuckDB spills to ``temp_directory``. The
+    #: default keeps a month of logs (SF1) under 4 GB of peak RSS; raise it on bigger machines.
+    memory_limit: str | None = "3GB"
     #: Where the engine may spill; ``None`` uses a folder inside the lake.
     temp_directory: str | None = None
 

@@ -17,9 +17,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
 
 from c360.config import C360Config
 from c360.console import NullReporter, Reporter
@@ -276,18 +280,10 @@ class ContentPipeline:
         # The usage grain (fact grain with natural keys) is computed once, into scratch space;
         # every table below derives from it.
         usage_path = layout.scratch / f"usage-{report.run_id}.parquet"
-        self.engine.write_parquet(star.usage(unique), usage_path)
-        self.reporter.advance("usage")
+        self._write("usage", star.with_category(star.usage(unique), mapping), usage_path)
         try:
+            # Every consumer reads this view directly (no shared projection on top of it).
             usage = self.engine.read_parquet([usage_path])
-            usage_cat = star.with_category(usage, mapping)
-            profile_input = usage_cat.select(
-                "contract",
-                "mac",
-                "category",
-                file_date=usage_cat.date,
-                duration=usage_cat.total_duration,
-            )
             dims = {
                 "dim_contract": star.dim_contract(usage),
                 "dim_device": star.dim_device(usage),
@@ -296,27 +292,25 @@ class ContentPipeline:
             }
             for name, expr in dims.items():
                 out[name] = layout.gold(name)
-                self.engine.write_parquet(expr, out[name])
-                self.reporter.advance(name)
+                self._write(name, expr, out[name])
             written = {name: self.engine.read_parquet([out[name]]) for name in dims}
             derived = {
                 "fact_usage": star.fact_usage(
                     usage, written["dim_contract"], written["dim_device"], written["dim_app"]
                 ),
                 "customer_content_stats": content_rules.customer_content_stats(
-                    profile_input, window_end=report.window_end, profile=self.config.profile
+                    usage, window_end=report.window_end, profile=self.config.profile
                 ),
-                "daily_category_usage": star.daily_category_usage(usage_cat),
-                "daily_app_usage": star.daily_app_usage(usage_cat),
-                "daily_active_contracts": star.daily_active_contracts(usage_cat),
-                "top_apps": star.top_apps(usage_cat),
+                "daily_category_usage": star.daily_category_usage(usage),
+                "daily_app_usage": star.daily_app_usage(usage),
+                "daily_active_contracts": star.daily_active_contracts(usage),
+                "top_apps": star.top_apps(usage),
             }
             for name, expr in derived.items():
                 out[name] = layout.gold(name)
-                rows_written = self.engine.write_parquet(expr, out[name])
+                rows_written = self._write(name, expr, out[name])
                 if name == "customer_content_stats":
                     report.contracts_profiled = rows_written
-                self.reporter.advance(name)
             kept = self.engine.to_pyarrow(usage.aggregate(n=usage.records.sum()))
             report.duplicates = report.rows_accepted - int(kept.column("n")[0].as_py() or 0)
         finally:
@@ -332,6 +326,13 @@ class ContentPipeline:
         report.quarantine_reasons = {str(r["reason"]): int(r["rows"]) for r in reasons.to_pylist()}
         self.reporter.advance("quarantine_content")
         return out
+
+    def _write(self, name: str, expr: ir.Table, path: Path) -> int:
+        start = time.perf_counter()
+        rows = self.engine.write_parquet(expr, path)
+        self.reporter.info(f"{name}: {rows:,} rows in {time.perf_counter() - start:.1f} s")
+        self.reporter.advance(name)
+        return rows
 
     # -- records ----------------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ from c360.rules.content import (
 )
 
 Execute = Callable[..., list[dict[str, Any]]]
-#: (contract, file_date, mac, category, duration)
+#: (contract, date, mac, category, total_duration)
 UsageRow = tuple[str, date, str | None, str, int]
 
 TH, PT, GT, TN, TT = "Truyen Hinh", "Phim Truyen", "Giai Tri", "Thieu Nhi", "The Thao"
@@ -35,10 +35,10 @@ CATEGORY_COLUMNS = ("truyen_hinh", "phim_truyen", "giai_tri", "thieu_nhi", "the_
 
 USAGE_SCHEMA = {
     "contract": "string",
-    "file_date": "date",
+    "date": "date",
     "mac": "string",
     "category": "string",
-    "duration": "int64",
+    "total_duration": "int64",
 }
 WINDOW_END = date(2022, 4, 30)
 D1 = date(2022, 4, 1)

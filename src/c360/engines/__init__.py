@@ -32,6 +32,11 @@ def create_engine(config: EngineConfig, *, scratch: str | None = None) -> Engine
     try:
         module = import_module(module_name)
     except ModuleNotFoundError as exc:
+        if exc.name == module_name:
+            raise EngineError(
+                f"engine {config.name!r} is not available in this version of c360; "
+                "use --engine duckdb"
+            ) from exc
         raise EngineError(
             f"engine {config.name!r} is not available here ({exc.name} is not installed); "
             f"install it with: pip install 'c360[{config.name}]'"

@@ -146,9 +146,14 @@ def deduplicate(rows: ir.Table) -> ir.Table:
     may use its own hash function.
     """
     with_id = rows.filter(rows.record_id.notnull())
-    hashed = with_id.mutate(_h=with_id.record_id.hash())
-    repeated = hashed.group_by("_h").aggregate(_n=hashed.count()).filter(lambda t: t._n > 1)
-    candidates = hashed.semi_join(repeated, "_h")
+    # Two narrow, distinct projections: a shared wide one would become a CTE that the engine
+    # may materialize (every column of every row), which is what made this step slow.
+    hashes = with_id.select(_h=with_id.record_id.hash())
+    repeated = hashes.group_by("_h").aggregate(_n=hashes.count()).filter(lambda t: t._n > 1)
+    keyed = with_id.select(
+        "file_date", "source_file", "line_no", "record_id", _k=with_id.record_id.hash()
+    )
+    candidates = keyed.semi_join(repeated, keyed._k == repeated._h)
     order = [candidates.file_date, candidates.source_file, candidates.line_no]
     rank = ibis.row_number().over(group_by=candidates.record_id, order_by=order)
     losers = candidates.filter(rank > 0).select("source_file", "line_no", "record_id")
@@ -166,27 +171,34 @@ def customer_content_stats(
     """One row per contract with at least one counted row (SPEC 2.3).
 
     Args:
-        usage: rows (or pre-aggregated facts) with ``contract``, ``file_date``, ``mac``,
-            ``category`` and ``duration``; rows whose category is not one of the five are ignored.
+        usage: the usage grain (``star.usage`` with its ``category``): ``contract``, ``date``,
+            ``mac``, ``category``, ``total_duration``; rows whose category is not one of the
+            five are ignored.
         window_end: the last day of the window, for ``recency_days``.
         profile: activeness thresholds.
     """
-    counted = usage.filter(usage.category.isin([name for name, _ in CATEGORIES]))
+    five = [name for name, _ in CATEGORIES]
+    # Each branch reads ``usage`` through its own narrow projection: a shared intermediate
+    # would become a CTE that the engine may materialize in full.
+    days = usage.select("contract", "date", "category", "total_duration")
+    days = days.filter(days.category.isin(five))
     # Contract-day first: active days are then a plain count, not a distinct count.
-    per_day = counted.group_by("contract", "file_date").aggregate(
+    per_day = days.group_by("contract", "date").aggregate(
         **{
-            column: ibis.ifelse(counted.category == name, counted.duration, 0).sum()
+            column: ibis.ifelse(days.category == name, days.total_duration, 0).sum()
             for name, column in CATEGORIES
         }
     )
     per_contract = per_day.group_by("contract").aggregate(
         **{column: per_day[column].sum().cast("int64") for _, column in CATEGORIES},
         active_days=per_day.count().cast("int64"),
-        first_active=per_day.file_date.min(),
-        last_active=per_day.file_date.max(),
+        first_active=per_day.date.min(),
+        last_active=per_day.date.max(),
     )
-    macs = counted.filter(counted.mac.notnull()).select("contract", "mac").distinct()
-    devices = macs.group_by("contract").aggregate(devices=macs.count().cast("int64"))
+    macs = usage.select("contract", "mac", "category")
+    macs = macs.filter(macs.category.isin(five) & macs.mac.notnull())
+    pairs = macs.select("contract", "mac").distinct()
+    devices = pairs.group_by("contract").aggregate(devices=pairs.count().cast("int64"))
     joined = per_contract.left_join(devices, "contract").drop("contract_right")
     per_contract = joined.mutate(devices=joined.devices.fill_null(0))
 

@@ -74,9 +74,14 @@ def dim_contract(usage: ir.Table) -> ir.Table:
 
 def dim_device(usage: ir.Table) -> ir.Table:
     """One row per device; the ``~unknown`` member (null ``mac``) stands for unusable Macs."""
-    u = usage.mutate(_device=usage.mac.fill_null(UNKNOWN))
-    seen = u.group_by("_device").aggregate(first_seen=u.date.min(), last_seen=u.date.max())
-    contracts = _distinct_count(u, "_device", "contract", "contracts")
+    device = usage.mac.fill_null(UNKNOWN)
+    # Two different narrow projections, so no shared intermediate (CTE) is materialized.
+    dated = usage.select(_device=device, date=usage.date)
+    seen = dated.group_by("_device").aggregate(
+        first_seen=dated.date.min(), last_seen=dated.date.max()
+    )
+    owners = usage.select(_device=device, contract=usage.contract)
+    contracts = _distinct_count(owners, "_device", "contract", "contracts")
     joined = seen.left_join(contracts, "_device").drop("_device_right")
     named = joined.mutate(
         mac=ibis.ifelse(joined._device == UNKNOWN, ibis.null("string"), joined._device)
