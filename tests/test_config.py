@@ -30,7 +30,7 @@ def test_defaults() -> None:
     config = load_config(env={})
     assert config.engine.name == "duckdb"
     assert config.engine.threads is None
-    assert config.engine.memory_limit is None
+    assert config.engine.memory_limit == "3GB"
     assert config.content.max_duration == 86_400
     assert config.content.contract_pattern == r"^[A-Z]{2}[A-Z0-9]{3,14}$"
     assert config.content.app_categories == DEFAULT_APP_CATEGORIES
