@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -66,7 +67,9 @@ class DuckDBSink(Sink):
                 counts[name] = int(row[0]) if row else 0
             con.execute("COMMIT")
         except duckdb.Error as exc:
-            con.execute("ROLLBACK")
+            # A failed COMMIT (e.g. a key violation found at commit) has already rolled back.
+            with contextlib.suppress(duckdb.TransactionException):
+                con.execute("ROLLBACK")
             raise SinkError(
                 f"loading the warehouse {self.path} failed, previous tables kept: "
                 f"{str(exc).splitlines()[0]}"

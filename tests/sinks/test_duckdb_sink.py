@@ -1,0 +1,82 @@
+"""The DuckDB warehouse sink: one transaction per publish, previous tables kept on failure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from c360.errors import ConfigError, OutputError, SinkError
+from c360.sinks import create_sink
+from c360.sinks.duckdb import DuckDBSink
+
+
+def _parquet(path: Path, rows: dict[str, list[object]]) -> Path:
+    pq.write_table(pa.table(rows), path)
+    return path
+
+
+def test_publish_replaces_tables_with_keys_and_comments(tmp_path: Path) -> None:
+    sink = DuckDBSink(str(tmp_path / "w.duckdb"))
+    dims = _parquet(tmp_path / "d.parquet", {"date_key": [20220401], "day": ["Fri"]})
+    assert sink.publish({"dim_date": dims}) == {"dim_date": 1}
+    again = _parquet(
+        tmp_path / "d2.parquet", {"date_key": [20220401, 20220402], "day": ["Fri", "Sat"]}
+    )
+    assert sink.publish({"dim_date": again}) == {"dim_date": 2}, "a re-run replaces, not appends"
+    con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+    try:
+        pk = con.execute(
+            "SELECT constraint_column_names FROM duckdb_constraints() "
+            "WHERE table_name = 'dim_date' AND constraint_type = 'PRIMARY KEY'"
+        ).fetchall()
+        comment = con.execute(
+            "SELECT comment FROM duckdb_tables() WHERE table_name = 'dim_date'"
+        ).fetchone()
+    finally:
+        con.close()
+    assert pk == [(["date_key"],)]
+    assert comment is not None and "Calendar" in comment[0]
+
+
+def test_a_failed_publish_keeps_every_previous_table(tmp_path: Path) -> None:
+    sink = DuckDBSink(str(tmp_path / "w.duckdb"))
+    first = {
+        "dim_date": _parquet(tmp_path / "a.parquet", {"date_key": [1], "day": ["x"]}),
+        "top_apps": _parquet(tmp_path / "b.parquet", {"app_name": ["VOD"], "rank": [1]}),
+    }
+    sink.publish(first)
+    broken = {
+        "dim_date": _parquet(tmp_path / "c.parquet", {"date_key": [1, 2], "day": ["x", "y"]}),
+        # A duplicate primary key makes the second table fail after the first one was replaced.
+        "top_apps": _parquet(tmp_path / "d.parquet", {"app_name": ["VOD", "VOD"], "rank": [1, 2]}),
+    }
+    with pytest.raises(SinkError, match="previous tables kept"):
+        sink.publish(broken)
+    assert sink.read("dim_date").num_rows == 1, "the first table's replacement was rolled back"
+    assert sink.read("top_apps").to_pylist() == [{"app_name": "VOD", "rank": 1}]
+
+
+def test_reading_a_missing_warehouse_or_table_is_a_clear_error(tmp_path: Path) -> None:
+    sink = DuckDBSink(str(tmp_path / "none.duckdb"))
+    with pytest.raises(OutputError, match="does not exist"):
+        sink.read("dim_date")
+    sink.publish({"dim_date": _parquet(tmp_path / "a.parquet", {"date_key": [1]})})
+    with pytest.raises(OutputError, match="no table 'nope'"):
+        sink.read("nope")
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://root@127.0.0.1/c360", "not supported yet"),
+        ("postgresql://127.0.0.1/c360", "not supported yet"),
+        ("ftp://x/y", "unknown warehouse"),
+    ],
+)
+def test_unsupported_warehouse_urls(url: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        create_sink(url)
