@@ -28,7 +28,7 @@ TABLES: dict[str, TableSpec] = {
         TableSpec(
             "fact_usage",
             "Viewing facts, grain date x contract x device x app: seconds and records.",
-            indexes=(("date_key",), ("contract_key",), ("contract",)),
+            indexes=(("date_key",), ("contract_key",)),
         ),
         TableSpec(
             "dim_contract",

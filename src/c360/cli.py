@@ -210,13 +210,15 @@ def _print_run(report: RunReport) -> None:
         ("lake", str(report.lake)),
     ]  # fmt: skip
     for key, value in rows:
-        table.add_row(key, value)
+        table.add_row(key, escape(value))
     console.print(table)
+    warehouse = report.warehouse.removeprefix("duckdb://")
+    connect = f"duckdb.connect({warehouse!r}, read_only=True)"
     query = "FROM customer_content_stats LIMIT 5"
-    connect = f"duckdb.connect('{report.warehouse}', read_only=True)"
     console.print(
-        f"query it: [cyan]python -c \"import duckdb; print({connect}.sql('{query}'))\"[/cyan]"
-        f"  (gold Parquet: {report.lake}/gold/*.parquet)"
+        escape(f'query it: python -c "import duckdb; print({connect}.sql({query!r}))"')
+        + escape(f"  (gold Parquet: {report.lake}/gold/*.parquet)"),
+        soft_wrap=True,
     )
 
 

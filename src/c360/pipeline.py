@@ -140,19 +140,26 @@ class ContentPipeline:
                 self._ingest(files, state, layout, report)
             with self._timed(report, "transform"):
                 tables = self._transform(files, state, layout, request, report)
+            # The warehouse copy of the run record says "succeeded": it is published in the same
+            # transaction as the tables, so it exists only if they do. The lake's own run
+            # history is updated after the publish returns.
             report.status = "succeeded"
             tables["ingested_files"] = self._write_small(
                 state.table(), layout.gold("ingested_files")
             )
-            tables["pipeline_runs"] = self._record_run(report, layout)
+            tables["pipeline_runs"] = self._record_run(report, layout, history=False)
             with self._timed(report, "publish"):
                 self.reporter.stage("publish", total=1)
                 report.tables = self.sink.publish(tables)
                 self.reporter.advance(self.sink.describe())
-        except Exception as exc:
-            report.status = "failed"
+            self._record_run(report, layout, history=True)
+        except BaseException as exc:
+            report.status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
             report.error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            self._record_run(report, layout)
+            try:
+                self._record_run(report, layout, history=True)
+            except Exception as record_exc:  # never hide the original error
+                self.reporter.warn(f"could not record the failed run: {record_exc}")
             raise
         return report
 
@@ -181,6 +188,7 @@ class ContentPipeline:
                 record is not None
                 and record.size == source.size
                 and record.mtime_ns == source.mtime_ns
+                and record.rules_hash == self.rules_hash
                 and layout.bronze(source).exists()
             )
             if fresh:
@@ -192,17 +200,20 @@ class ContentPipeline:
             return
         self.engine_prepare()
         # Checksums run in a thread (hashlib releases the GIL) while the engine ingests.
-        with ThreadPoolExecutor(max_workers=1) as pool:
+        pool = ThreadPoolExecutor(max_workers=1)
+        try:
             scans: dict[str, Future[FileScan]] = {s.name: pool.submit(scan, s.path) for s in todo}
             for source in todo:
                 file_scan = scans[source.name].result()
                 digest = file_scan.checksum
                 record = state.get(CONTENT, source.name)
-                if (
+                unchanged = (
                     record is not None
                     and record.checksum == digest
+                    and record.rules_hash == self.rules_hash
                     and layout.bronze(source).exists()
-                ):
+                )
+                if record is not None and unchanged:
                     # Touched but identical: remember the new mtime, keep the bronze file.
                     state.put(_replace_stat(record, source))
                     report.files_unchanged += 1
@@ -211,6 +222,16 @@ class ContentPipeline:
                 state.put(self._ingest_file(source, file_scan, layout, report.run_id))
                 report.files_ingested += 1
                 self.reporter.advance(source.name)
+        finally:
+            # On an error or Ctrl-C, do not wait for the checksums of files not reached.
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    @property
+    def rules_hash(self) -> str:
+        """Fingerprint of the settings that decide a row's verdict; a change re-ingests files."""
+        cfg = self.config.content
+        payload = json.dumps([cfg.contract_pattern, cfg.max_duration], sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
     def engine_prepare(self) -> None:
         """Give the engine hints that make decoding cheaper without changing results."""
@@ -251,6 +272,7 @@ class ContentPipeline:
             rows_accepted=accepted,
             rows_quarantined=quarantined,
             bronze_path=str(bronze_path),
+            rules_hash=self.rules_hash,
             run_id=run_id,
             ingested_at=datetime.now(UTC),
         )
@@ -343,7 +365,9 @@ class ContentPipeline:
         tmp.replace(path)
         return path
 
-    def _record_run(self, report: RunReport, layout: LakeLayout) -> Path:
+    def _record_run(self, report: RunReport, layout: LakeLayout, *, history: bool) -> Path:
+        """Write the run history with this run's row: to the lake's state when ``history``, and
+        always to the gold copy that the warehouse publishes."""
         finished = datetime.now(UTC)
         row = {
             "run_id": report.run_id,
@@ -370,7 +394,8 @@ class ContentPipeline:
             old = pq.read_table(layout.runs).cast(RUNS_SCHEMA)
             old = old.filter(pa.compute.not_equal(old["run_id"], report.run_id))
             new = pa.concat_tables([old, new])
-        self._write_small(new, layout.runs)
+        if history:
+            self._write_small(new, layout.runs)
         return self._write_small(new, layout.gold("pipeline_runs"))
 
     @contextmanager

@@ -147,7 +147,7 @@ def test_fields_are_decoded_with_their_types(engine: DuckDBEngine, tmp_path: Pat
 def test_blank_lines_are_skipped_and_line_numbers_are_physical(
     engine: DuckDBEngine, tmp_path: Path
 ) -> None:
-    lines = [content_line(record_id="a"), "", "   ", "broken {", content_line(record_id="b"), ""]
+    lines = [content_line(record_id="a"), "", "   ", "broken {", content_line(record_id="b"), "\t "]
     path = write_day(tmp_path, DAY, lines)
     rows = _validate(engine, path)
     assert [(r["line_no"], r["record_id"], r["reject_reason"]) for r in rows] == [

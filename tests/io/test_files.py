@@ -58,3 +58,32 @@ def test_scan_handles_a_character_split_across_chunks(tmp_path: Path) -> None:
     chunk = 8 << 20
     path.write_bytes(b"a" * (chunk - 1) + "ộ".encode() + b"\n")
     assert scan(path).plain_text is True
+
+
+def test_scan_rejects_truncated_and_corrupt_gzip(tmp_path: Path) -> None:
+    full = gzip.compress(b'{"a":1}\n' * 10_000)
+    path = tmp_path / "20220401.json.gz"
+    path.write_bytes(full[: len(full) // 2])
+    with pytest.raises(InputError, match="truncated"):
+        scan(path)
+    path.write_bytes(full[:100] + b"xxxx" + full[104:])
+    with pytest.raises(InputError, match="corrupt gzip"):
+        scan(path)
+
+
+def test_scan_follows_multi_member_gzip(tmp_path: Path) -> None:
+    path = tmp_path / "20220401.json.gz"
+    path.write_bytes(gzip.compress(b'{"a":1}\n') + gzip.compress(b'{"b":"\xc3\xa0"}\n'))
+    assert scan(path).plain_text is True
+
+
+@pytest.mark.parametrize(
+    ("payload", "plain"),
+    [(b'{"a":1}\r\n{"b":2}\r\n', True), (b'{"a":1}\n{"b":2}\rjunk\n', False)],
+)
+def test_scan_sends_lone_carriage_returns_to_the_exact_reader(
+    tmp_path: Path, payload: bytes, plain: bool
+) -> None:
+    path = tmp_path / "20220401.json"
+    path.write_bytes(payload)
+    assert scan(path).plain_text is plain

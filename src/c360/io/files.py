@@ -44,6 +44,26 @@ def parse_day(text: str) -> date | None:
         return None
 
 
+class _Inflater:
+    """Streaming gzip inflation that follows into further members (``cat a.gz b.gz`` is gzip)."""
+
+    def __init__(self) -> None:
+        self._inflate = zlib.decompressobj(wbits=31)
+
+    def feed(self, data: bytes) -> bytes:
+        out = []
+        while data:
+            if self._inflate.eof:
+                self._inflate = zlib.decompressobj(wbits=31)
+            out.append(self._inflate.decompress(data))
+            data = self._inflate.unused_data if self._inflate.eof else b""
+        return b"".join(out)
+
+    @property
+    def complete(self) -> bool:
+        return self._inflate.eof
+
+
 def find_content_files(
     folder: Path, *, start: date | None = None, end: date | None = None
 ) -> tuple[list[SourceFile], list[Path]]:
@@ -99,23 +119,30 @@ def scan(path: Path) -> FileScan:
     """
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
-    inflate = zlib.decompressobj(wbits=47) if path.name.endswith(".gz") else None
+    inflate = _Inflater() if path.name.endswith(".gz") else None
     plain = True
     with path.open("rb") as fh:
         while chunk := fh.read(_CHUNK):
             digest.update(chunk)
+            try:
+                text = inflate.feed(chunk) if inflate else chunk
+            except zlib.error as exc:
+                raise InputError(f"{path}: corrupt gzip data ({exc}); replace the file") from exc
             if not plain:
                 continue
             try:
-                text = inflate.decompress(chunk) if inflate else chunk
                 # ASCII needs no decoding unless a multi-byte character is pending.
                 if not (text.isascii() and not decoder.getstate()[0]):
                     decoder.decode(text)
-            except (UnicodeDecodeError, zlib.error):
+            except UnicodeDecodeError:
                 plain = False
                 continue
-            if DELIMITER in text:
+            # The fast reader's delimiter, or a lone carriage return (the fast reader would end a
+            # line there; the exact reader ends lines at "\n" only).
+            if DELIMITER in text or text.count(b"\r") != text.count(b"\r\n"):
                 plain = False
+    if inflate is not None and not inflate.complete:
+        raise InputError(f"{path}: the gzip stream is truncated; replace the file")
     if plain:
         try:
             decoder.decode(b"", final=True)

@@ -15,6 +15,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from c360.errors import InputError
+
 STATE_SCHEMA = pa.schema(
     [
         ("source", pa.string()),
@@ -28,6 +30,7 @@ STATE_SCHEMA = pa.schema(
         ("rows_accepted", pa.int64()),
         ("rows_quarantined", pa.int64()),
         ("bronze_path", pa.string()),
+        ("rules_hash", pa.string()),
         ("run_id", pa.string()),
         ("ingested_at", pa.timestamp("us", tz="UTC")),
     ]
@@ -49,8 +52,14 @@ class FileRecord:
     rows_accepted: int
     rows_quarantined: int
     bronze_path: str
+    #: Fingerprint of the validation settings the file was ingested with.
+    rules_hash: str
     run_id: str
     ingested_at: datetime
+
+
+#: Values for columns that state files written by older versions lack.
+DEFAULTS: dict[str, object] = {"rules_hash": ""}
 
 
 class IngestState:
@@ -61,9 +70,18 @@ class IngestState:
         self.records: dict[tuple[str, str], FileRecord] = {}
         if path.exists():
             names = [f.name for f in fields(FileRecord)]
-            for row in pq.read_table(path).to_pylist():
-                record = FileRecord(**{k: row[k] for k in names})
-                self.records[(record.source, record.name)] = record
+            try:
+                rows = pq.read_table(path).to_pylist()
+                for row in rows:
+                    # Columns added in later versions read as their defaults.
+                    values = {k: row.get(k, DEFAULTS.get(k)) for k in names}
+                    record = FileRecord(**values)
+                    self.records[(record.source, record.name)] = record
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                raise InputError(
+                    f"ingestion state {path} is unreadable ({exc}); delete it to re-ingest "
+                    "every file"
+                ) from exc
 
     def get(self, source: str, name: str) -> FileRecord | None:
         return self.records.get((source, name))
