@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from _support import content_line, write_day
 
+from _support import content_line, write_day
 from c360.app import C360
 from c360.config import load_config
 from c360.errors import C360Error, InputError
