@@ -136,18 +136,19 @@ def line_counts(bronze: ir.Table) -> ir.Table:
     )
 
 
-def deduplicate(rows: ir.Table) -> ir.Table:
-    """Keep the first occurrence of each ``record_id`` (by file date, then file, then line).
+def duplicate_losers(rows: ir.Table) -> ir.Table:
+    """Rows to drop as repeats of an earlier ``record_id`` (by file date, then file, then line).
 
-    Rows without an ``_id`` cannot be matched to another row and are all kept. Duplicates are
-    rare, so the exact ranking only runs on candidate rows whose id *hash* repeats: one cheap
-    integer aggregation over all rows instead of a window over every string id. The hash only
-    selects candidates (a collision costs a little work, never a wrong answer), so each engine
-    may use its own hash function.
+    Returns ``source_file, line_no, record_id`` of every occurrence but the first. Rows without
+    an ``_id`` cannot be matched to another row and are never losers. Duplicates are rare, so the
+    exact ranking only runs on candidate rows whose id *hash* repeats: one cheap integer
+    aggregation over all rows instead of a window over every string id. The hash only selects
+    candidates (a collision costs a little work, never a wrong answer), so each engine may use its
+    own hash function.
     """
     with_id = rows.filter(rows.record_id.notnull())
     # Two narrow, distinct projections: a shared wide one would become a CTE that the engine
-    # may materialize (every column of every row), which is what made this step slow.
+    # may materialize (every column of every row).
     hashes = with_id.select(_h=with_id.record_id.hash())
     repeated = hashes.group_by("_h").aggregate(_n=hashes.count()).filter(lambda t: t._n > 1)
     keyed = with_id.select(
@@ -156,8 +157,21 @@ def deduplicate(rows: ir.Table) -> ir.Table:
     candidates = keyed.semi_join(repeated, keyed._k == repeated._h)
     order = [candidates.file_date, candidates.source_file, candidates.line_no]
     rank = ibis.row_number().over(group_by=candidates.record_id, order_by=order)
-    losers = candidates.filter(rank > 0).select("source_file", "line_no", "record_id")
+    return candidates.filter(rank > 0).select("source_file", "line_no", "record_id")
+
+
+def without(rows: ir.Table, losers: ir.Table) -> ir.Table:
+    """``rows`` minus the ``losers`` of :func:`duplicate_losers` (matched on file, line, id)."""
     return rows.anti_join(losers, ["source_file", "line_no", "record_id"])
+
+
+def deduplicate(rows: ir.Table) -> ir.Table:
+    """Keep the first occurrence of each ``record_id`` (by file date, then file, then line).
+
+    The pipeline stores :func:`duplicate_losers` first and passes it to :func:`without`, so the
+    anti-join always builds on the small side.
+    """
+    return without(rows, duplicate_losers(rows))
 
 
 def app_category(app_name: ir.StringValue, mapping: Mapping[str, str]) -> ir.StringValue:
