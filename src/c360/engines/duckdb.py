@@ -166,7 +166,7 @@ class DuckDBEngine(Engine):
         try:
             self.con.raw_sql(
                 f"COPY ({self._typed_sql(expr)}) TO {_quote(str(tmp))} "
-                "(FORMAT parquet, COMPRESSION zstd)"
+                "(FORMAT parquet, COMPRESSION snappy)"
             )
             rows = int(pq.read_metadata(tmp).num_rows)
             tmp.replace(path)
