@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,7 +30,7 @@ from c360.console import NullReporter, Reporter
 from c360.engines.base import Engine
 from c360.errors import InputError
 from c360.io.files import FileScan, SourceFile, find_content_files, scan
-from c360.io.state import FileRecord, IngestState
+from c360.io.state import FileRecord, IngestState, write_atomic
 from c360.rules import content as content_rules
 from c360.rules import star
 from c360.sinks.base import Sink
@@ -105,6 +105,13 @@ def new_run_id(now: datetime) -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
+def rules_hash(config: C360Config) -> str:
+    """Fingerprint of the validation settings (a change makes every file ingest again)."""
+    content = config.content
+    payload = json.dumps([content.contract_pattern, content.max_duration], sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
 def config_hash(config: C360Config) -> str:
     payload = json.dumps(config.model_dump(mode="json"), sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
@@ -125,6 +132,8 @@ class ContentPipeline:
         self.sink = sink
         self.config = config
         self.reporter: Reporter = reporter or NullReporter()
+        #: Fingerprint of the settings that decide a row's verdict; a change re-ingests files.
+        self.rules_hash = rules_hash(config)
 
     def run(self, request: RunRequest) -> RunReport:
         now = datetime.now(UTC)
@@ -144,9 +153,7 @@ class ContentPipeline:
             # transaction as the tables, so it exists only if they do. The lake's own run
             # history is updated after the publish returns.
             report.status = "succeeded"
-            tables["ingested_files"] = self._write_small(
-                state.table(), layout.gold("ingested_files")
-            )
+            tables["ingested_files"] = write_atomic(state.table(), layout.gold("ingested_files"))
             tables["pipeline_runs"] = self._record_run(report, layout, history=False)
             with self._timed(report, "publish"):
                 self.reporter.stage("publish", total=1)
@@ -186,10 +193,8 @@ class ContentPipeline:
             record = state.get(CONTENT, source.name)
             fresh = (
                 record is not None
-                and record.size == source.size
-                and record.mtime_ns == source.mtime_ns
-                and record.rules_hash == self.rules_hash
-                and layout.bronze(source).exists()
+                and (record.size, record.mtime_ns) == (source.size, source.mtime_ns)
+                and self._reusable(record, source, layout)
             )
             if fresh:
                 report.files_unchanged += 1
@@ -205,15 +210,12 @@ class ContentPipeline:
             scans: dict[str, Future[FileScan]] = {s.name: pool.submit(scan, s.path) for s in todo}
             for source in todo:
                 file_scan = scans[source.name].result()
-                digest = file_scan.checksum
                 record = state.get(CONTENT, source.name)
-                unchanged = (
+                if (
                     record is not None
-                    and record.checksum == digest
-                    and record.rules_hash == self.rules_hash
-                    and layout.bronze(source).exists()
-                )
-                if record is not None and unchanged:
+                    and record.checksum == file_scan.checksum
+                    and self._reusable(record, source, layout)
+                ):
                     # Touched but identical: remember the new mtime, keep the bronze file.
                     state.put(_replace_stat(record, source))
                     report.files_unchanged += 1
@@ -226,12 +228,16 @@ class ContentPipeline:
             # On an error or Ctrl-C, do not wait for the checksums of files not reached.
             pool.shutdown(wait=True, cancel_futures=True)
 
-    @property
-    def rules_hash(self) -> str:
-        """Fingerprint of the settings that decide a row's verdict; a change re-ingests files."""
-        cfg = self.config.content
-        payload = json.dumps([cfg.contract_pattern, cfg.max_duration], sort_keys=True)
-        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+    def _reusable(self, record: FileRecord | None, source: SourceFile, layout: LakeLayout) -> bool:
+        """The recorded ingest still stands: same validation settings and its bronze file exists.
+
+        Callers add the content test: size and mtime, or the checksum.
+        """
+        return (
+            record is not None
+            and record.rules_hash == self.rules_hash
+            and layout.bronze(source).exists()
+        )
 
     def engine_prepare(self) -> None:
         """Give the engine hints that make decoding cheaper without changing results."""
@@ -364,13 +370,6 @@ class ContentPipeline:
 
     # -- records ----------------------------------------------------------------------------
 
-    def _write_small(self, table: pa.Table, path: Path) -> Path:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        pq.write_table(table, tmp)
-        tmp.replace(path)
-        return path
-
     def _record_run(self, report: RunReport, layout: LakeLayout, *, history: bool) -> Path:
         """Write the run history with this run's row: to the lake's state when ``history``, and
         always to the gold copy that the warehouse publishes."""
@@ -401,8 +400,8 @@ class ContentPipeline:
             old = old.filter(pa.compute.not_equal(old["run_id"], report.run_id))
             new = pa.concat_tables([old, new])
         if history:
-            self._write_small(new, layout.runs)
-        return self._write_small(new, layout.gold("pipeline_runs"))
+            write_atomic(new, layout.runs)
+        return write_atomic(new, layout.gold("pipeline_runs"))
 
     @contextmanager
     def _timed(self, report: RunReport, stage: str) -> Iterator[None]:
@@ -438,6 +437,4 @@ RUNS_SCHEMA = pa.schema(
 
 
 def _replace_stat(record: FileRecord, source: SourceFile) -> FileRecord:
-    from dataclasses import replace
-
     return replace(record, size=source.size, mtime_ns=source.mtime_ns)

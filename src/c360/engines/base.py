@@ -24,8 +24,6 @@ class Engine(ABC):
     """A compute engine running Ibis expressions."""
 
     name: ClassVar[str]
-    #: Can keep intermediate tables in its own session (cheaper than re-reading Parquet).
-    supports_temp_tables: ClassVar[bool] = True
 
     def __init__(self, config: EngineConfig, *, scratch: str | None = None) -> None:
         self.config = config
@@ -62,10 +60,6 @@ class Engine(ABC):
     @abstractmethod
     def to_pyarrow(self, expr: ir.Table) -> pa.Table:
         """Execute ``expr`` and return the result (only for small results)."""
-
-    @abstractmethod
-    def count(self, expr: ir.Table) -> int:
-        """Number of rows of ``expr``."""
 
     @abstractmethod
     def close(self) -> None:

@@ -101,7 +101,6 @@ class DuckDBEngine(Engine):
     """Runs the rules on an in-memory DuckDB database that spills to ``scratch``."""
 
     name = "duckdb"
-    supports_temp_tables = True
 
     def __init__(self, config: EngineConfig, *, scratch: str | None = None) -> None:
         super().__init__(config, scratch=scratch)
@@ -206,10 +205,6 @@ class DuckDBEngine(Engine):
             else:
                 columns.append(quoted)
         return f"SELECT {', '.join(columns)} FROM ({sql})"
-
-    def count(self, expr: ir.Table) -> int:
-        table = self.to_pyarrow(expr.aggregate(n=expr.count()))
-        return int(table.column("n")[0].as_py())
 
     def close(self) -> None:
         self.con.disconnect()

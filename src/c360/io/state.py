@@ -92,13 +92,17 @@ class IngestState:
         self.save()
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        ordered = sorted(self.records.values(), key=lambda r: (r.source, r.file_date, r.name))
-        table = pa.Table.from_pylist([asdict(r) for r in ordered], schema=STATE_SCHEMA)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        pq.write_table(table, tmp)
-        tmp.replace(self.path)
+        write_atomic(self.table(), self.path)
 
     def table(self) -> pa.Table:
         ordered = sorted(self.records.values(), key=lambda r: (r.source, r.file_date, r.name))
         return pa.Table.from_pylist([asdict(r) for r in ordered], schema=STATE_SCHEMA)
+
+
+def write_atomic(table: pa.Table, path: Path) -> Path:
+    """Write a small Arrow table to ``path`` as Parquet: temp file + rename, never half-written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    pq.write_table(table, tmp)
+    tmp.replace(path)
+    return path
