@@ -6,16 +6,16 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-import ibis
 import pytest
 
 from _support import REAL_DATA
+from c360.engines.duckdb import connect
 
 
 @pytest.fixture(scope="session")
 def duck() -> Any:
     """An in-memory DuckDB Ibis backend for running pure rules."""
-    return ibis.duckdb.connect()
+    return connect()
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 from c360.config import C360Config
 from c360.console import NullReporter, Reporter
+from c360.daily import DAILY_TABLES, DailyContent, DailyLayout, DateGroup, digest
 from c360.engines.base import Engine
 from c360.errors import InputError
 from c360.io.files import FileScan, SourceFile, find_content_files, scan
@@ -63,6 +64,8 @@ class RunReport:
     rows_accepted: int = 0
     rows_quarantined: int = 0
     duplicates: int = 0
+    dates_built: int = 0
+    totals_mode: str = ""
     contracts_profiled: int = 0
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
     tables: dict[str, int] = field(default_factory=dict)
@@ -290,7 +293,7 @@ class ContentPipeline:
         layout: LakeLayout,
         request: RunRequest,
         report: RunReport,
-    ) -> dict[str, Path]:
+    ) -> dict[str, Path | list[Path]]:
         records = [state.records[(CONTENT, f.name)] for f in files]
         report.window_start = request.start or min(f.file_date for f in files)
         report.window_end = request.end or max(f.file_date for f in files)
@@ -298,68 +301,77 @@ class ContentPipeline:
         report.rows_accepted = sum(r.rows_accepted for r in records)
         report.rows_quarantined = sum(r.rows_quarantined for r in records)
 
-        mapping = self.config.content.app_categories
-        out: dict[str, Path] = {}
-        steps = 12  # usage, 4 dimensions, fact, profile, 4 summaries, quarantine
-        self.reporter.stage("transform", total=steps)
+        daily = DailyContent(
+            self.engine,
+            DailyLayout(layout.root),
+            bronze=layout.bronze,
+            mapping=self.config.content.app_categories,
+            reporter=self.reporter,
+            timed=lambda stage: self._timed(report, stage),
+        )
+        result = daily.run(self._date_groups(files, state))
+        report.dates_built = result.dates_built
+        report.totals_mode = result.totals_mode
+        self.reporter.info(
+            f"{result.dates_built} of {len(result.fact)} dates built, totals {result.totals_mode}, "
+            f"{result.repeated_ids} id hashes on more than one date"
+        )
 
-        bronze = self.engine.read_parquet([layout.bronze(f) for f in files], line_numbers=True)
-        accepted = content_rules.accepted_rows(bronze)
-        # Stored first, so the anti-join's build side is a small stored table whatever the
-        # planner estimates, and the step's time shows on its own with --verbose.
-        start = time.perf_counter()
-        losers = self.engine.materialize(content_rules.duplicate_losers(accepted), "losers")
-        self.reporter.info(f"duplicate _ids found in {time.perf_counter() - start:.1f} s")
-        unique = content_rules.without(accepted, losers)
-        # The usage grain (fact grain with natural keys) is computed once, into scratch space;
-        # every table below derives from it.
-        usage_path = layout.scratch / f"usage-{report.run_id}.parquet"
-        self._write("usage", star.with_category(star.usage(unique), mapping), usage_path)
-        try:
-            # Every consumer reads this view directly (no shared projection on top of it).
-            usage = self.engine.read_parquet([usage_path])
-            dims = {
-                "dim_contract": star.dim_contract(usage),
-                "dim_device": star.dim_device(usage),
-                "dim_app": star.dim_app(usage, mapping),
-                "dim_date": star.dim_date(usage),
-            }
-            for name, expr in dims.items():
-                out[name] = layout.gold(name)
-                self._write(name, expr, out[name])
-            written = {name: self.engine.read_parquet([out[name]]) for name in dims}
-            derived = {
-                "fact_usage": star.fact_usage(
-                    usage, written["dim_contract"], written["dim_device"], written["dim_app"]
-                ),
-                "customer_content_stats": content_rules.customer_content_stats(
-                    usage, window_end=report.window_end, profile=self.config.profile
-                ),
-                "daily_category_usage": star.daily_category_usage(usage),
-                "daily_app_usage": star.daily_app_usage(usage),
-                "daily_active_contracts": star.daily_active_contracts(usage),
-                "top_apps": star.top_apps(usage),
-            }
-            for name, expr in derived.items():
-                out[name] = layout.gold(name)
-                rows_written = self._write(name, expr, out[name])
-                if name == "customer_content_stats":
-                    report.contracts_profiled = rows_written
-            kept = self.engine.to_pyarrow(usage.aggregate(n=usage.records.sum()))
-            report.duplicates = report.rows_accepted - int(kept.column("n")[0].as_py() or 0)
-        finally:
-            usage_path.unlink(missing_ok=True)
+        out: dict[str, Path | list[Path]] = {}
+        steps = 10  # 4 dimensions, profile, 3 daily summaries, top apps, quarantine
+        self.reporter.stage("gold", total=steps)
+        for name in DAILY_TABLES:
+            out[name] = layout.gold(name)
+            self._write(name, self.engine.read_parquet(result.daily[name]), layout.gold(name))
+        contracts, pairs, apps = (
+            self.engine.read_parquet([result.totals[name]])
+            for name in ("contract_totals", "device_pairs", "app_totals")
+        )
+        mapping = self.config.content.app_categories
+        days = self.engine.read_parquet([layout.gold("daily_active_contracts")])
+        tables = {
+            "dim_contract": star.dim_contract(contracts, pairs),
+            "dim_device": star.dim_device(pairs),
+            "dim_app": star.dim_app(apps, mapping),
+            "dim_date": star.dim_date(days),
+            "customer_content_stats": content_rules.profile_contracts(
+                contracts, pairs, window_end=report.window_end, profile=self.config.profile
+            ),
+            "top_apps": star.top_apps(apps),
+        }
+        for name, expr in tables.items():
+            out[name] = layout.gold(name)
+            rows_written = self._write(name, expr, layout.gold(name))
+            if name == "customer_content_stats":
+                report.contracts_profiled = rows_written
+        out["fact_usage"] = result.fact
+        usage_days = self.engine.read_parquet([layout.gold("daily_category_usage")])
+        kept = self.engine.to_pyarrow(usage_days.aggregate(n=usage_days.records.sum()))
+        report.duplicates = report.rows_accepted - int(kept.column("n")[0].as_py() or 0)
 
         out["quarantine_content"] = layout.gold("quarantine_content")
+        bronze = self.engine.read_parquet([layout.bronze(f) for f in files], line_numbers=True)
         quarantine = content_rules.quarantined_rows(bronze)
-        self.engine.write_parquet(quarantine, out["quarantine_content"])
-        quarantine = self.engine.read_parquet([out["quarantine_content"]])
+        self.engine.write_parquet(quarantine, layout.gold("quarantine_content"))
+        quarantine = self.engine.read_parquet([layout.gold("quarantine_content")])
         reasons = self.engine.to_pyarrow(
             quarantine.group_by("reason").aggregate(rows=quarantine.count())
         )
         report.quarantine_reasons = {str(r["reason"]): int(r["rows"]) for r in reasons.to_pylist()}
         self.reporter.advance("quarantine_content")
         return out
+
+    def _date_groups(self, files: list[SourceFile], state: IngestState) -> list[DateGroup]:
+        """The window's files grouped by date, each group versioned by its files' checksums."""
+        by_day: dict[date, list[SourceFile]] = {}
+        for source in files:
+            by_day.setdefault(source.file_date, []).append(source)
+        groups = []
+        for day, sources in sorted(by_day.items()):
+            checksums = [(s.name, state.records[(CONTENT, s.name)].checksum) for s in sources]
+            version = digest(checksums, self.rules_hash)
+            groups.append(DateGroup(day, tuple(sources), version))
+        return groups
 
     def _write(self, name: str, expr: ir.Table, path: Path) -> int:
         start = time.perf_counter()

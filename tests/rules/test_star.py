@@ -18,6 +18,7 @@ import ibis.expr.types as ir
 import pytest
 
 from c360.config import DEFAULT_APP_CATEGORIES
+from c360.rules import totals
 from c360.rules._keys import UNKNOWN, date_key, with_surrogate_key
 from c360.rules.star import (
     USAGE_COLUMNS,
@@ -112,18 +113,32 @@ def run(duck: Any, expr: ir.Table) -> Rows:
     return result
 
 
+def window_totals(usage_cat: ir.Table, days: Iterable[date]) -> dict[str, ir.Table]:
+    """The window totals the way the pipeline computes them: one partial per date, merged."""
+    out = {}
+    for name, merge in totals.MERGES.items():
+        partial = getattr(totals, name)
+        parts = [partial(usage_cat.filter(usage_cat.date == day)) for day in days]
+        out[name] = merge(ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0])
+    return out
+
+
 def star_of(rows: Iterable[Row]) -> dict[str, ir.Table]:
     """Every star table for ``rows``, built the way the pipeline builds them."""
-    u = usage(rows_table(rows))
-    contracts, devices = dim_contract(u), dim_device(u)
-    apps, dates = dim_app(u, DEFAULT_APP_CATEGORIES), dim_date(u)
+    listed = list(rows)
+    u = usage(rows_table(listed))
+    window = window_totals(with_category(u, DEFAULT_APP_CATEGORIES), {r[0] for r in listed})
+    contracts, pairs, apps = (
+        window[name] for name in ("contract_totals", "device_pairs", "app_totals")
+    )
     return {
         "usage": u,
-        "dim_contract": contracts,
-        "dim_device": devices,
-        "dim_app": apps,
-        "dim_date": dates,
-        "fact_usage": fact_usage(u, contracts, devices, apps),
+        "dim_contract": dim_contract(contracts, pairs),
+        "dim_device": dim_device(pairs),
+        "dim_app": dim_app(apps, DEFAULT_APP_CATEGORIES),
+        "dim_date": dim_date(u),
+        "fact_usage": fact_usage(u),
+        "top_apps": top_apps(apps),
     }
 
 
@@ -423,8 +438,7 @@ def test_dim_contract_has_one_row_per_contract(contracts: Mapping[str, Any]) -> 
 
 
 def test_dim_contract_with_only_unknown_devices_counts_zero_devices(execute: Execute) -> None:
-    u = usage(rows_table([(D1, A, None, "KPLUS", 5)]))
-    assert execute(dim_contract(u)) == [
+    assert execute(star_of([(D1, A, None, "KPLUS", 5)])["dim_contract"]) == [
         {
             "contract_key": HNH579912_KEY,
             "contract": A,
@@ -477,8 +491,8 @@ def test_dim_device_has_one_row_per_device(devices: Mapping[int, Any]) -> None:
 
 
 def test_dim_device_without_unknown_macs_has_no_unknown_member(execute: Execute) -> None:
-    u = usage(rows_table([(D1, A, M1, "KPLUS", 5)]))
-    assert [(r["device_key"], r["mac"]) for r in execute(dim_device(u))] == [(md5_key(M1), M1)]
+    dim = star_of([(D1, A, M1, "KPLUS", 5)])["dim_device"]
+    assert [(r["device_key"], r["mac"]) for r in execute(dim)] == [(md5_key(M1), M1)]
 
 
 # ---------------------------------------------------------------------------- dim_app
@@ -705,8 +719,8 @@ EXPECTED_TOP_APPS: list[tuple[int, str, str, int, int, int]] = [
 
 
 @pytest.fixture(scope="module")
-def ranked_apps(duck: Any, usage_cat_expr: ir.Table) -> Rows:
-    return run(duck, top_apps(usage_cat_expr).order_by("rank"))
+def ranked_apps(duck: Any, tables: Mapping[str, ir.Table]) -> Rows:
+    return run(duck, tables["top_apps"].order_by("rank"))
 
 
 def test_top_apps(ranked_apps: Rows) -> None:
@@ -735,6 +749,5 @@ def test_top_apps_tie_broken_by_app_name(
     execute: Execute, seconds: dict[str, int], expected_order: list[str]
 ) -> None:
     rows = [(D1, A, M1, app, value) for app, value in seconds.items()]
-    usage_cat = with_category(usage(rows_table(rows)), DEFAULT_APP_CATEGORIES)
-    ranked = execute(top_apps(usage_cat), order_by=["rank"])
+    ranked = execute(star_of(rows)["top_apps"], order_by=["rank"])
     assert [(r["rank"], r["app_name"]) for r in ranked] == list(enumerate(expected_order, start=1))

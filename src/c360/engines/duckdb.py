@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING
 import duckdb
 import ibis
 import pyarrow.parquet as pq
+from ibis.backends.duckdb import Backend as DuckDBBackend
 
 from c360.engines.base import Engine
 from c360.errors import EngineError, InputError
 from c360.io.lines import read_lines
+from c360.rules._keys import KEY_DIGITS, KEY_FUNCTION
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -93,6 +95,19 @@ _INTEGER_TYPES = {
 }
 
 
+#: The rules' surrogate-key function: the MD5's first hex digits read as a hexadecimal BIGINT.
+KEY_FUNCTION_SQL = (
+    f"CREATE OR REPLACE MACRO {KEY_FUNCTION}(x) AS CAST('0x' || md5(x)[1:{KEY_DIGITS}] AS BIGINT)"
+)
+
+
+def connect(**settings: object) -> DuckDBBackend:
+    """An Ibis DuckDB backend with the functions the rules call."""
+    con = ibis.duckdb.connect(**settings)
+    con.raw_sql(KEY_FUNCTION_SQL)
+    return con
+
+
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -112,7 +127,7 @@ class DuckDBEngine(Engine):
             Path(temp).mkdir(parents=True, exist_ok=True)
             settings["temp_directory"] = temp
         try:
-            self.con = ibis.duckdb.connect(**settings)
+            self.con = connect(**settings)
         except duckdb.Error as exc:
             raise EngineError(f"cannot start DuckDB: {exc}") from exc
         self._views = 0

@@ -7,10 +7,13 @@ replaced, never appended).
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -104,5 +107,27 @@ def write_atomic(table: pa.Table, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     pq.write_table(table, tmp)
+    tmp.replace(path)
+    return path
+
+
+def read_json_state(path: Path) -> dict[str, Any]:
+    """A small JSON state document, or an empty one when it does not exist yet."""
+    if not path.exists():
+        return {}
+    try:
+        loaded = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise InputError(f"state {path} is unreadable ({exc}); delete it to rebuild") from exc
+    if not isinstance(loaded, dict):
+        raise InputError(f"state {path} is not a JSON object; delete it to rebuild")
+    return loaded
+
+
+def write_json_atomic(document: Mapping[str, Any], path: Path) -> Path:
+    """Write a JSON state document: temp file + rename, never half-written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(document, indent=1, sort_keys=True))
     tmp.replace(path)
     return path

@@ -13,6 +13,7 @@ import ibis
 import ibis.expr.types as ir
 
 from c360.config import CATEGORIES, OTHER_CATEGORY, ProfileConfig
+from c360.rules import totals
 
 #: Columns the engines' content readers must produce, one row per physical line in file order.
 DECODED_COLUMNS: dict[str, str] = {
@@ -160,6 +161,39 @@ def duplicate_losers(rows: ir.Table) -> ir.Table:
     return candidates.filter(rank > 0).select("source_file", "line_no", "record_id")
 
 
+def id_hashes(rows: ir.Table, day: date) -> ir.Table:
+    """The distinct ``_id`` hashes of one date's rows, tagged with the date.
+
+    Duplicates *across* dates are found by comparing these small integer sets, not the ids; like
+    in :func:`duplicate_losers`, a hash only selects candidates, the ids decide.
+    """
+    with_id = rows.filter(rows.record_id.notnull())
+    hashes = with_id.select(h=with_id.record_id.hash()).distinct()
+    return hashes.select(date=ibis.literal(day, type="date"), h=hashes.h)
+
+
+def repeated_hashes(ids: ir.Table) -> ir.Table:
+    """Hashes present on more than one date (``ids``: stacked :func:`id_hashes`)."""
+    return ids.group_by("h").aggregate(_n=ids.count()).filter(lambda t: t._n > 1).select("h")
+
+
+def newly_repeated_hashes(new_ids: ir.Table, old_ids: ir.Table) -> ir.Table:
+    """Hashes of ``new_ids`` present on another date, new or old.
+
+    Added to the repeated hashes of the old dates, this gives :func:`repeated_hashes` of all
+    dates while reading the old dates' hashes only to probe them against the new ones.
+    """
+    seen_before = old_ids.semi_join(new_ids, "h").select("h")
+    return repeated_hashes(new_ids.select("h").union(seen_before, distinct=False))
+
+
+def candidate_rows(rows: ir.Table, hashes: ir.Table) -> ir.Table:
+    """Rows whose ``_id`` hash is in ``hashes``: the only rows that can repeat across dates."""
+    keyed = rows.filter(rows.record_id.notnull())
+    keyed = keyed.mutate(_k=keyed.record_id.hash())
+    return keyed.semi_join(hashes, keyed._k == hashes.h).drop("_k")
+
+
 def without(rows: ir.Table, losers: ir.Table) -> ir.Table:
     """``rows`` minus the ``losers`` of :func:`duplicate_losers` (matched on file, line, id)."""
     return rows.anti_join(losers, ["source_file", "line_no", "record_id"])
@@ -182,38 +216,41 @@ def app_category(app_name: ir.StringValue, mapping: Mapping[str, str]) -> ir.Str
 def customer_content_stats(
     usage: ir.Table, *, window_end: date, profile: ProfileConfig
 ) -> ir.Table:
-    """One row per contract with at least one counted row (SPEC 2.3).
+    """One row per contract with at least one counted row (SPEC 2.3), from the usage grain.
+
+    The one-shot form of :func:`profile_contracts` (which the pipeline feeds with window totals
+    merged day by day).
 
     Args:
-        usage: the usage grain (``star.usage`` with its ``category``): ``contract``, ``date``,
-            ``mac``, ``category``, ``total_duration``; rows whose category is not one of the
-            five are ignored.
+        usage: the usage grain with its ``category``: ``contract``, ``date``, ``mac``,
+            ``category``, ``total_duration``; rows whose category is not one of the five are
+            ignored.
         window_end: the last day of the window, for ``recency_days``.
         profile: activeness thresholds.
     """
-    five = [name for name, _ in CATEGORIES]
-    # Each branch reads ``usage`` through its own narrow projection: a shared intermediate
-    # would become a CTE that the engine may materialize in full.
-    days = usage.select("contract", "date", "category", "total_duration")
-    days = days.filter(days.category.isin(five))
-    # Contract-day first: active days are then a plain count, not a distinct count.
-    per_day = days.group_by("contract", "date").aggregate(
-        **{
-            column: ibis.ifelse(days.category == name, days.total_duration, 0).sum()
-            for name, column in CATEGORIES
-        }
+    return profile_contracts(
+        totals.contract_totals(usage),
+        totals.device_pairs(usage),
+        window_end=window_end,
+        profile=profile,
     )
-    per_contract = per_day.group_by("contract").aggregate(
-        **{column: per_day[column].sum().cast("int64") for _, column in CATEGORIES},
-        active_days=per_day.count().cast("int64"),
-        first_active=per_day.date.min(),
-        last_active=per_day.date.max(),
-    )
-    macs = usage.select("contract", "mac", "category")
-    macs = macs.filter(macs.category.isin(five) & macs.mac.notnull())
-    pairs = macs.select("contract", "mac").distinct()
-    devices = pairs.group_by("contract").aggregate(devices=pairs.count().cast("int64"))
-    joined = per_contract.left_join(devices, "contract").drop("contract_right")
+
+
+def profile_contracts(
+    contracts: ir.Table, pairs: ir.Table, *, window_end: date, profile: ProfileConfig
+) -> ir.Table:
+    """``customer_content_stats`` from window totals.
+
+    Args:
+        contracts: ``totals.contract_totals`` of the window.
+        pairs: ``totals.device_pairs`` of the window.
+        window_end: the last day of the window, for ``recency_days``.
+        profile: activeness thresholds.
+    """
+    active = contracts.filter(contracts.active_days > 0)
+    known = pairs.filter(pairs.counted & pairs.mac.notnull())
+    devices = known.group_by("contract").aggregate(devices=known.count().cast("int64"))
+    joined = active.left_join(devices, "contract").drop("contract_right")
     per_contract = joined.mutate(devices=joined.devices.fill_null(0))
 
     cols = [per_contract[column] for _, column in CATEGORIES]

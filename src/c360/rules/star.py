@@ -1,8 +1,9 @@
 """The warehouse star schema and the summaries a dashboard needs (SPEC 2.4).
 
-Everything derives from ``usage``: de-duplicated valid rows aggregated to the fact grain
-(date × contract × device × app) with their natural keys. Dimensions compute their surrogate keys
-once per member; ``fact_usage`` gets them by joining, so the fact holds keys and measures only.
+``usage`` is the de-duplicated valid rows aggregated to the fact grain (date × contract × device
+× app) with their natural keys; ``fact_usage`` and the daily summaries derive from it day by day.
+The dimensions and ``top_apps`` derive from the window totals of ``rules.totals``. Surrogate keys
+are a function of the natural key, so a fact row and its dimension member agree without a join.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from c360.config import CATEGORIES
-from c360.rules._keys import UNKNOWN, date_key, with_surrogate_key
+from c360.rules._keys import date_key, surrogate_key, with_surrogate_key
 from c360.rules.content import app_category
 
 #: Columns of the usage table every other table derives from.
@@ -31,35 +32,32 @@ def usage(rows: ir.Table) -> ir.Table:
     )
 
 
-def fact_usage(usage: ir.Table, contracts: ir.Table, devices: ir.Table, apps: ir.Table) -> ir.Table:
-    """Keys and measures only: date, contract, device and app keys; seconds and records."""
-    c = contracts.select("contract", "contract_key")
-    d = devices.select(_device=devices.mac.fill_null(UNKNOWN), device_key=devices.device_key)
-    a = apps.select("app_name", "app_key")
-    u = usage.mutate(_device=usage.mac.fill_null(UNKNOWN))
-    joined = u.join(c, "contract").join(d, "_device").join(a, "app_name")
-    return joined.select(
-        date_key=date_key(joined.date),
-        contract_key=joined.contract_key,
-        device_key=joined.device_key,
-        app_key=joined.app_key,
-        total_duration=joined.total_duration,
-        records=joined.records,
+def fact_usage(usage: ir.Table) -> ir.Table:
+    """Keys and measures only: date, contract, device and app keys; seconds and records.
+
+    Keys are computed from the natural keys, row by row, with the same function the dimensions
+    use: no join, so each day's fact partition is computed on its own.
+    """
+    return usage.select(
+        date_key=date_key(usage.date),
+        contract_key=surrogate_key(usage.contract),
+        device_key=surrogate_key(usage.mac),
+        app_key=surrogate_key(usage.app_name),
+        total_duration=usage.total_duration,
+        records=usage.records,
     )
 
 
-def _distinct_count(table: ir.Table, by: str, of: str, name: str) -> ir.Table:
-    """Per ``by``: how many distinct non-null ``of`` (two aggregations beat a nunique)."""
-    pairs = table.filter(table[of].notnull()).select(by, of).distinct()
-    return pairs.group_by(by).aggregate(**{name: pairs.count().cast("int64")})
+def dim_contract(contracts: ir.Table, pairs: ir.Table) -> ir.Table:
+    """One row per contract seen in any valid row (including apps outside the five categories).
 
-
-def dim_contract(usage: ir.Table) -> ir.Table:
-    """One row per contract seen in any valid row (including apps outside the five categories)."""
-    seen = usage.group_by("contract").aggregate(
-        first_seen=usage.date.min(), last_seen=usage.date.max()
-    )
-    devices = _distinct_count(usage, "contract", "mac", "devices")
+    Args:
+        contracts: ``totals.contract_totals`` of the window.
+        pairs: ``totals.device_pairs`` of the window.
+    """
+    known = pairs.filter(pairs.mac.notnull())
+    devices = known.group_by("contract").aggregate(devices=known.count().cast("int64"))
+    seen = contracts.select("contract", "first_seen", "last_seen")
     joined = seen.left_join(devices, "contract").drop("contract_right")
     keyed = with_surrogate_key(joined, "contract", name="contract_key")
     return keyed.select(
@@ -72,28 +70,25 @@ def dim_contract(usage: ir.Table) -> ir.Table:
     )
 
 
-def dim_device(usage: ir.Table) -> ir.Table:
-    """One row per device; the ``~unknown`` member (null ``mac``) stands for unusable Macs."""
-    device = usage.mac.fill_null(UNKNOWN)
-    # Two different narrow projections, so no shared intermediate (CTE) is materialized.
-    dated = usage.select(_device=device, date=usage.date)
-    seen = dated.group_by("_device").aggregate(
-        first_seen=dated.date.min(), last_seen=dated.date.max()
+def dim_device(pairs: ir.Table) -> ir.Table:
+    """One row per device; the ``~unknown`` member (null ``mac``) stands for unusable Macs.
+
+    Args:
+        pairs: ``totals.device_pairs`` of the window (one row per contract and device).
+    """
+    per_device = pairs.group_by("mac").aggregate(
+        first_seen=pairs.first_seen.min(),
+        last_seen=pairs.last_seen.max(),
+        contracts=pairs.count().cast("int64"),
     )
-    owners = usage.select(_device=device, contract=usage.contract)
-    contracts = _distinct_count(owners, "_device", "contract", "contracts")
-    joined = seen.left_join(contracts, "_device").drop("_device_right")
-    named = joined.mutate(
-        mac=ibis.ifelse(joined._device == UNKNOWN, ibis.null("string"), joined._device)
-    )
-    keyed = with_surrogate_key(named, "mac", name="device_key")
+    keyed = with_surrogate_key(per_device, "mac", name="device_key")
     return keyed.select(
         "device_key",
         "mac",
         is_known=keyed.mac.notnull(),
         first_seen=keyed.first_seen,
         last_seen=keyed.last_seen,
-        contracts=keyed.contracts.fill_null(0),
+        contracts=keyed.contracts,
     )
 
 
@@ -169,12 +164,16 @@ def daily_active_contracts(usage_cat: ir.Table) -> ir.Table:
     )
 
 
-def top_apps(usage_cat: ir.Table) -> ir.Table:
-    """Apps ranked by watched seconds over the window (ties by name)."""
-    totals = usage_cat.group_by("app_name", "category").aggregate(
-        total_duration=usage_cat.total_duration.sum().cast("int64"),
-        records=usage_cat.records.sum().cast("int64"),
+def top_apps(apps: ir.Table) -> ir.Table:
+    """Apps ranked by watched seconds over the window (ties by name).
+
+    Args:
+        apps: ``totals.app_totals`` of the window (one row per app and contract).
+    """
+    agg = apps.group_by("app_name", "category").aggregate(
+        total_duration=apps.total_duration.sum().cast("int64"),
+        records=apps.records.sum().cast("int64"),
+        contracts=apps.count().cast("int64"),
     )
-    agg = _with_contracts(totals, usage_cat, ("app_name", "category"))
     rank = ibis.row_number().over(order_by=[agg.total_duration.desc(), agg.app_name.asc()])
     return agg.mutate(rank=(rank + 1).cast("int32"))

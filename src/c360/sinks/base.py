@@ -8,10 +8,18 @@ replaces and never duplicates, and a failure leaves the previous tables readable
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pyarrow as pa
+
+#: A finished table: one Parquet file, or one file per partition (all with the same schema).
+TableFiles = Path | Sequence[Path]
+
+
+def file_list(files: TableFiles) -> list[Path]:
+    """The Parquet files of a table, as a list."""
+    return [files] if isinstance(files, Path) else list(files)
 
 
 class Sink(ABC):
@@ -23,8 +31,8 @@ class Sink(ABC):
         self.url = url
 
     @abstractmethod
-    def publish(self, tables: Mapping[str, Path]) -> dict[str, int]:
-        """Replace each named table with the rows of its Parquet file; return rows per table."""
+    def publish(self, tables: Mapping[str, TableFiles]) -> dict[str, int]:
+        """Replace each named table with the rows of its Parquet file(s); return rows per table."""
 
     @abstractmethod
     def read(self, table: str, *, limit: int | None = None) -> pa.Table:

@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from c360.catalog import TABLES
 from c360.errors import OutputError, SinkError, TransientError
-from c360.sinks.base import Sink
+from c360.sinks.base import Sink, TableFiles, file_list
 
 
 def _q(name: str) -> str:
@@ -53,16 +53,16 @@ class DuckDBSink(Sink):
                 ) from exc
             raise OutputError(f"cannot open the warehouse {self.path}: {exc}") from exc
 
-    def publish(self, tables: Mapping[str, Path]) -> dict[str, int]:
+    def publish(self, tables: Mapping[str, TableFiles]) -> dict[str, int]:
         con = self._connect()
         counts: dict[str, int] = {}
         try:
             con.execute("BEGIN TRANSACTION")
-            for name, parquet in tables.items():
+            for name, files in tables.items():
                 spec = TABLES.get(name)
+                listing = ", ".join(_lit(str(path)) for path in file_list(files))
                 con.execute(
-                    f"CREATE OR REPLACE TABLE {_q(name)} AS "
-                    f"SELECT * FROM read_parquet({_lit(str(parquet))})"
+                    f"CREATE OR REPLACE TABLE {_q(name)} AS SELECT * FROM read_parquet([{listing}])"
                 )
                 if spec is not None:
                     if spec.primary_key:

@@ -1,0 +1,331 @@
+"""Day-by-day processing of the content pipeline: each date is built once, totals merge.
+
+After ingestion (bronze), the content pipeline works per *date* (all files of that date together):
+
+1. **ids**: the date's within-date duplicate ``_id``s (losers) and its distinct id hashes;
+2. **repeats**: hashes present on more than one date of the window (duplicates across dates),
+   found incrementally when dates are only added;
+3. **build**: the date's usage grain (valid rows minus duplicate losers), written once as its
+   ``fact_usage`` partition and as small partials (contract totals, device pairs, app totals,
+   daily summaries);
+4. **totals**: the window's totals, the previous totals merged with the new dates' partials when
+   dates were only added, else all partials merged again.
+
+Every step records a version per date (a digest of what it depends on), so a date is recomputed
+only when its files, the rules, the app mapping or its duplicates across dates change. All of it is
+engine-agnostic: the rules decide, the engine executes, this module only decides what to run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from c360.io.state import read_json_state, write_json_atomic
+from c360.rules import content as content_rules
+from c360.rules import star, totals
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from c360.console import Reporter
+    from c360.engines.base import Engine
+    from c360.io.files import SourceFile
+
+#: Per-date partials: name → rule over the date's usage (with category).
+PARTIALS: dict[str, Callable[[ir.Table], ir.Table]] = {
+    "contract_totals": totals.contract_totals,
+    "device_pairs": totals.device_pairs,
+    "app_totals": totals.app_totals,
+    "daily_category_usage": star.daily_category_usage,
+    "daily_app_usage": star.daily_app_usage,
+    "daily_active_contracts": star.daily_active_contracts,
+}
+#: Partials that are the window's table once the dates' files are stacked (one row per date).
+DAILY_TABLES = ("daily_category_usage", "daily_app_usage", "daily_active_contracts")
+FACT = "fact_usage"
+
+
+def digest(*parts: object) -> str:
+    payload = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class DateGroup:
+    """The files of one date in the window, and the version of their bronze content."""
+
+    day: date
+    sources: tuple[SourceFile, ...]
+    #: Digest of the files' names and checksums and the validation settings.
+    files_version: str
+
+    @property
+    def key(self) -> str:
+        return self.day.isoformat()
+
+
+class DailyLayout:
+    """Where the per-date files and the window state live inside the lake."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def silver(self, kind: str, day: date) -> Path:
+        return self.root / "silver" / "content" / kind / f"date={day}" / "part.parquet"
+
+    def fact(self, day: date) -> Path:
+        return self.root / "gold" / FACT / f"date={day}" / "part.parquet"
+
+    def fact_partitions(self) -> list[Path]:
+        return sorted((self.root / "gold" / FACT).glob("date=*/part.parquet"))
+
+    def total(self, name: str) -> Path:
+        return self.root / "_state" / "totals" / f"{name}.parquet"
+
+    @property
+    def repeated(self) -> Path:
+        return self.root / "_state" / "duplicates" / "repeated_hashes.parquet"
+
+    @property
+    def state(self) -> Path:
+        return self.root / "_state" / "content_days.json"
+
+
+@dataclass
+class DailyResult:
+    """What the daily steps produced, for the gold tables and the run report."""
+
+    totals: dict[str, Path]
+    daily: dict[str, list[Path]]
+    fact: list[Path]
+    dates_built: int
+    totals_mode: str  # "reused", "merged" or "rebuilt"
+    repeated_ids: int
+
+
+class DailyContent:
+    """Runs the per-date steps for a window of dates on one engine."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        layout: DailyLayout,
+        *,
+        bronze: Callable[[SourceFile], Path],
+        mapping: Mapping[str, str],
+        reporter: Reporter,
+        timed: Callable[[str], Any],
+    ) -> None:
+        self.engine = engine
+        self.layout = layout
+        self.bronze = bronze
+        self.mapping = dict(mapping)
+        self.reporter = reporter
+        self.timed = timed
+        self.state: dict[str, Any] = read_json_state(layout.state)
+
+    def run(self, groups: Sequence[DateGroup]) -> DailyResult:
+        with self.timed("ids"):
+            self._ids(groups)
+        with self.timed("repeats"):
+            repeated = self._repeated(groups)
+        with self.timed("losers"):
+            fingerprints = self._cross_date_losers(groups, repeated)
+        with self.timed("build"):
+            versions = {
+                g.key: digest(g.files_version, self.mapping, fingerprints.get(g.key, ""))
+                for g in groups
+            }
+            built = self._build(groups, versions)
+        with self.timed("totals"):
+            paths, mode = self._totals(groups, versions)
+        self._prune(groups)
+        return DailyResult(
+            totals=paths,
+            daily={
+                name: [self.layout.silver(name, g.day) for g in groups] for name in DAILY_TABLES
+            },
+            fact=[self.layout.fact(g.day) for g in groups],
+            dates_built=built,
+            totals_mode=mode,
+            repeated_ids=repeated,
+        )
+
+    # -- steps ------------------------------------------------------------------------------
+
+    def _accepted(self, group: DateGroup) -> ir.Table:
+        paths = [self.bronze(source) for source in group.sources]
+        return content_rules.accepted_rows(self.engine.read_parquet(paths, line_numbers=True))
+
+    def _ids(self, groups: Sequence[DateGroup]) -> None:
+        """Within-date duplicate losers and distinct id hashes of dates whose files changed."""
+        dates = self.state.setdefault("dates", {})
+        todo = [
+            g
+            for g in groups
+            if dates.get(g.key, {}).get("files_version") != g.files_version
+            or not self.layout.silver("ids", g.day).exists()
+            or not self.layout.silver("losers", g.day).exists()
+        ]
+        for group in todo:
+            accepted = self._accepted(group)
+            self.engine.write_parquet(
+                content_rules.duplicate_losers(accepted), self.layout.silver("losers", group.day)
+            )
+            self.engine.write_parquet(
+                content_rules.id_hashes(accepted, group.day), self.layout.silver("ids", group.day)
+            )
+            # The date's build depends on these: forget its version so it is rebuilt.
+            dates[group.key] = {"files_version": group.files_version}
+        if todo:
+            self._save()
+
+    def _ids_of(self, groups: Sequence[DateGroup]) -> ir.Table:
+        return self.engine.read_parquet([self.layout.silver("ids", g.day) for g in groups])
+
+    def _repeated(self, groups: Sequence[DateGroup]) -> int:
+        """Store the hashes present on more than one date of the window; return their count."""
+        stored: dict[str, str] = self.state.get("repeated", {})
+        current = {g.key: g.files_version for g in groups}
+        path = self.layout.repeated
+        unchanged = all(current.get(key) == version for key, version in stored.items())
+        if stored and unchanged and path.exists():
+            new = [g for g in groups if g.key not in stored]
+            if not new:
+                return self._count(path)
+            old = [g for g in groups if g.key in stored]
+            added = content_rules.newly_repeated_hashes(self._ids_of(new), self._ids_of(old))
+            previous = self.engine.read_parquet([path])
+            expr = previous.union(added, distinct=True)
+        else:
+            expr = content_rules.repeated_hashes(self._ids_of(groups))
+        # Computed into the engine first: the file being replaced may be one of the inputs.
+        stored_expr = self.engine.materialize(expr, "repeated_hashes")
+        rows = self.engine.write_parquet(stored_expr, path)
+        self.state["repeated"] = current
+        self._save()
+        return rows
+
+    def _count(self, path: Path) -> int:
+        import pyarrow.parquet as pq
+
+        return int(pq.read_metadata(path).num_rows)
+
+    def _cross_date_losers(self, groups: Sequence[DateGroup], repeated: int) -> dict[str, str]:
+        """Losers to a row of an earlier date, stored per date; returns a fingerprint per date."""
+        for group in groups:
+            self.layout.silver("cross_losers", group.day).unlink(missing_ok=True)
+        if not repeated:
+            return {}
+        hashes = self.engine.read_parquet([self.layout.repeated])
+        ids = self._ids_of(groups)
+        holding = self.engine.to_pyarrow(ids.semi_join(hashes, "h").select("date").distinct())
+        days = {d.isoformat() for d in holding.column("date").to_pylist()}
+        involved = [g for g in groups if g.key in days]
+        if not involved:
+            return {}
+        paths = [self.bronze(s) for g in involved for s in g.sources]
+        accepted = content_rules.accepted_rows(self.engine.read_parquet(paths, line_numbers=True))
+        within = self.engine.read_parquet([self.layout.silver("losers", g.day) for g in involved])
+        candidates = content_rules.without(content_rules.candidate_rows(accepted, hashes), within)
+        losers = self.engine.to_pyarrow(
+            content_rules.duplicate_losers(candidates).order_by(["source_file", "line_no"])
+        ).to_pylist()
+        by_file: dict[str, list[tuple[int, str]]] = {}
+        for row in losers:
+            by_file.setdefault(row["source_file"], []).append((row["line_no"], row["record_id"]))
+        fingerprints: dict[str, str] = {}
+        for group in involved:
+            rows = [(s.name, *r) for s in group.sources for r in by_file.get(s.name, [])]
+            if rows:
+                fingerprints[group.key] = digest(rows)
+                self._write_losers(group.day, rows)
+        return fingerprints
+
+    def _write_losers(self, day: date, rows: list[tuple[str, int, str]]) -> None:
+        import pyarrow as pa
+
+        from c360.io.state import write_atomic
+
+        table = pa.table(
+            {
+                "source_file": pa.array([r[0] for r in rows], pa.string()),
+                "line_no": pa.array([r[1] for r in rows], pa.int64()),
+                "record_id": pa.array([r[2] for r in rows], pa.string()),
+            }
+        )
+        write_atomic(table, self.layout.silver("cross_losers", day))
+
+    def _build(self, groups: Sequence[DateGroup], versions: Mapping[str, str]) -> int:
+        dates = self.state.setdefault("dates", {})
+        todo = [
+            g
+            for g in groups
+            if dates.get(g.key, {}).get("version") != versions[g.key]
+            or not self.layout.fact(g.day).exists()
+            or not all(self.layout.silver(name, g.day).exists() for name in PARTIALS)
+        ]
+        self.reporter.stage("build", total=len(todo))
+        for group in todo:
+            self._build_date(group)
+            dates[group.key] = {
+                "files_version": group.files_version,
+                "version": versions[group.key],
+            }
+            self._save()
+            self.reporter.advance(group.key)
+        return len(todo)
+
+    def _build_date(self, group: DateGroup) -> None:
+        losers = [self.layout.silver("losers", group.day)]
+        cross = self.layout.silver("cross_losers", group.day)
+        if cross.exists():
+            losers.append(cross)
+        unique = content_rules.without(self._accepted(group), self.engine.read_parquet(losers))
+        usage_cat = star.with_category(star.usage(unique), self.mapping)
+        # Computed once; the fact partition and every partial read the stored result.
+        usage = self.engine.materialize(usage_cat, "usage_day")
+        self.engine.write_parquet(star.fact_usage(usage), self.layout.fact(group.day))
+        for name, rule in PARTIALS.items():
+            self.engine.write_parquet(rule(usage), self.layout.silver(name, group.day))
+
+    def _totals(
+        self, groups: Sequence[DateGroup], versions: Mapping[str, str]
+    ) -> tuple[dict[str, Path], str]:
+        stored: dict[str, str] = self.state.get("totals", {})
+        paths = {name: self.layout.total(name) for name in totals.MERGES}
+        unchanged = all(versions.get(key) == version for key, version in stored.items())
+        new = [g for g in groups if g.key not in stored]
+        if stored and unchanged and all(p.exists() for p in paths.values()):
+            if not new:
+                return paths, "reused"
+            mode = "merged"
+        else:
+            new, mode = list(groups), "rebuilt"
+        for name, merge in totals.MERGES.items():
+            parts = [self.layout.silver(name, g.day) for g in new]
+            if mode == "merged":
+                parts.insert(0, paths[name])
+            stacked = self.engine.read_parquet(parts)
+            merged = self.engine.materialize(merge(stacked), f"total_{name}")
+            self.engine.write_parquet(merged, paths[name])
+        self.state["totals"] = {g.key: versions[g.key] for g in groups}
+        self._save()
+        return paths, mode
+
+    def _prune(self, groups: Sequence[DateGroup]) -> None:
+        """Gold holds the window: drop fact partitions of dates outside it."""
+        keep = {self.layout.fact(g.day) for g in groups}
+        for path in self.layout.fact_partitions():
+            if path not in keep:
+                path.unlink()
+                path.parent.rmdir()
+
+    def _save(self) -> None:
+        write_json_atomic(self.state, self.layout.state)
