@@ -37,9 +37,10 @@ if TYPE_CHECKING:
     from c360.engines.base import Engine
     from c360.io.files import SourceFile
 
-#: Per-date partials: name → rule over the date's usage (with category).
+#: Per-date partials: name → rule over the date's usage (with category). For one date, the
+#: contract-day totals are the contract totals (one aggregation instead of two).
 PARTIALS: dict[str, Callable[[ir.Table], ir.Table]] = {
-    "contract_totals": totals.contract_totals,
+    "contract_totals": totals.contract_day_totals,
     "device_pairs": totals.device_pairs,
     "app_totals": totals.app_totals,
     "daily_category_usage": star.daily_category_usage,

@@ -18,6 +18,7 @@ import ibis.expr.types as ir
 import pytest
 
 from c360.config import DEFAULT_APP_CATEGORIES
+from c360.daily import PARTIALS
 from c360.rules import totals
 from c360.rules._keys import UNKNOWN, date_key, with_surrogate_key
 from c360.rules.star import (
@@ -117,7 +118,7 @@ def window_totals(usage_cat: ir.Table, days: Iterable[date]) -> dict[str, ir.Tab
     """The window totals the way the pipeline computes them: one partial per date, merged."""
     out = {}
     for name, merge in totals.MERGES.items():
-        partial = getattr(totals, name)
+        partial = PARTIALS[name]
         parts = [partial(usage_cat.filter(usage_cat.date == day)) for day in days]
         out[name] = merge(ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0])
     return out

@@ -19,7 +19,7 @@ def _parquet(path: Path, rows: dict[str, list[object]]) -> Path:
     return path
 
 
-def test_publish_replaces_tables_with_keys_and_comments(tmp_path: Path) -> None:
+def test_publish_replaces_tables_and_comments_them(tmp_path: Path) -> None:
     sink = DuckDBSink(str(tmp_path / "w.duckdb"))
     dims = _parquet(tmp_path / "d.parquet", {"date_key": [20220401], "day": ["Fri"]})
     assert sink.publish({"dim_date": dims}) == {"dim_date": 1}
@@ -29,16 +29,11 @@ def test_publish_replaces_tables_with_keys_and_comments(tmp_path: Path) -> None:
     assert sink.publish({"dim_date": again}) == {"dim_date": 2}, "a re-run replaces, not appends"
     con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
     try:
-        pk = con.execute(
-            "SELECT constraint_column_names FROM duckdb_constraints() "
-            "WHERE table_name = 'dim_date' AND constraint_type = 'PRIMARY KEY'"
-        ).fetchall()
         comment = con.execute(
             "SELECT comment FROM duckdb_tables() WHERE table_name = 'dim_date'"
         ).fetchone()
     finally:
         con.close()
-    assert pk == [(["date_key"],)]
     assert comment is not None and "Calendar" in comment[0]
 
 
@@ -51,10 +46,12 @@ def test_a_failed_publish_keeps_every_previous_table(tmp_path: Path) -> None:
     sink.publish(first)
     broken = {
         "dim_date": _parquet(tmp_path / "c.parquet", {"date_key": [1, 2], "day": ["x", "y"]}),
-        # A duplicate primary key makes the second table fail after the first one was replaced.
+        # A duplicate key makes the second table fail after the first one was replaced.
         "top_apps": _parquet(tmp_path / "d.parquet", {"app_name": ["VOD", "VOD"], "rank": [1, 2]}),
     }
-    with pytest.raises(SinkError, match="previous tables kept"):
+    with pytest.raises(
+        SinkError, match=r"previous tables kept.*top_apps: duplicate key \(app_name='VOD'\)"
+    ):
         sink.publish(broken)
     assert sink.read("dim_date").num_rows == 1, "the first table's replacement was rolled back"
     assert sink.read("top_apps").to_pylist() == [{"app_name": "VOD", "rank": 1}]

@@ -21,6 +21,35 @@ COUNTED = tuple(name for name, _ in CATEGORIES)
 CATEGORY_COLUMNS = tuple(column for _, column in CATEGORIES)
 
 
+def contract_day_totals(usage_cat: ir.Table) -> ir.Table:
+    """Contract totals per contract *and date*, in the merge layout (without the date).
+
+    For one date's usage this already is that date's :func:`contract_totals` (one row per
+    contract), in one aggregation; the pipeline uses it as the per-date partial.
+    """
+    t = usage_cat.select("contract", "date", "category", "total_duration")
+    counted = t.category.isin(COUNTED)
+    per_day = t.group_by("contract", "date").aggregate(
+        **{
+            column: ibis.ifelse(t.category == name, t.total_duration, 0).sum().cast("int64")
+            for name, column in CATEGORIES
+        },
+        other_duration=ibis.ifelse(counted, 0, t.total_duration).sum().cast("int64"),
+        _active=counted.any(),
+    )
+    active_date = ibis.ifelse(per_day._active, per_day.date, ibis.null("date"))
+    return per_day.select(
+        "contract",
+        *CATEGORY_COLUMNS,
+        "other_duration",
+        active_days=per_day._active.cast("int64"),
+        first_active=active_date,
+        last_active=active_date,
+        first_seen=per_day.date,
+        last_seen=per_day.date,
+    )
+
+
 def contract_totals(usage_cat: ir.Table) -> ir.Table:
     """Per contract: seconds per category, active days, first/last active and seen dates.
 
@@ -33,27 +62,8 @@ def contract_totals(usage_cat: ir.Table) -> ir.Table:
         ``active_days`` (dates with a counted row), ``first_active``/``last_active`` (null when
         none) and ``first_seen``/``last_seen`` (any valid row).
     """
-    t = usage_cat.select("contract", "date", "category", "total_duration")
-    counted = t.category.isin(COUNTED)
     # Contract-day first: active days are then a plain sum of flags, not a distinct count.
-    per_day = t.group_by("contract", "date").aggregate(
-        **{
-            column: ibis.ifelse(t.category == name, t.total_duration, 0).sum()
-            for name, column in CATEGORIES
-        },
-        other_duration=ibis.ifelse(counted, 0, t.total_duration).sum(),
-        _active=counted.any(),
-    )
-    active_date = ibis.ifelse(per_day._active, per_day.date, ibis.null("date"))
-    return per_day.group_by("contract").aggregate(
-        **{column: per_day[column].sum().cast("int64") for column in CATEGORY_COLUMNS},
-        other_duration=per_day.other_duration.sum().cast("int64"),
-        active_days=per_day._active.cast("int64").sum().cast("int64"),
-        first_active=active_date.min(),
-        last_active=active_date.max(),
-        first_seen=per_day.date.min(),
-        last_seen=per_day.date.max(),
-    )
+    return merge_contract_totals(contract_day_totals(usage_cat))
 
 
 def merge_contract_totals(parts: ir.Table) -> ir.Table:
