@@ -104,7 +104,7 @@ class DailyResult:
 
     totals: dict[str, Path]
     daily: dict[str, list[Path]]
-    fact: list[Path]
+    fact: dict[date, Path]
     dates_built: int
     totals_mode: str  # "reused", "merged" or "rebuilt"
     repeated_ids: int
@@ -152,7 +152,7 @@ class DailyContent:
             daily={
                 name: [self.layout.silver(name, g.day) for g in groups] for name in DAILY_TABLES
             },
-            fact=[self.layout.fact(g.day) for g in groups],
+            fact={g.day: self.layout.fact(g.day) for g in groups},
             dates_built=built,
             totals_mode=mode,
             repeated_ids=repeated,

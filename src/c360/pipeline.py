@@ -34,7 +34,7 @@ from c360.io.files import FileScan, SourceFile, find_content_files, scan
 from c360.io.state import FileRecord, IngestState, write_atomic
 from c360.rules import content as content_rules
 from c360.rules import star
-from c360.sinks.base import Sink
+from c360.sinks.base import Partitioned, Sink, TableFiles
 
 CONTENT = "content"
 
@@ -293,7 +293,7 @@ class ContentPipeline:
         layout: LakeLayout,
         request: RunRequest,
         report: RunReport,
-    ) -> dict[str, Path | list[Path]]:
+    ) -> dict[str, TableFiles]:
         records = [state.records[(CONTENT, f.name)] for f in files]
         report.window_start = request.start or min(f.file_date for f in files)
         report.window_end = request.end or max(f.file_date for f in files)
@@ -317,7 +317,7 @@ class ContentPipeline:
             f"{result.repeated_ids} id hashes on more than one date"
         )
 
-        out: dict[str, Path | list[Path]] = {}
+        out: dict[str, TableFiles] = {}
         steps = 10  # 4 dimensions, profile, 3 daily summaries, top apps, quarantine
         self.reporter.stage("gold", total=steps)
         for name in DAILY_TABLES:
@@ -344,7 +344,9 @@ class ContentPipeline:
             rows_written = self._write(name, expr, layout.gold(name))
             if name == "customer_content_stats":
                 report.contracts_profiled = rows_written
-        out["fact_usage"] = result.fact
+        out["fact_usage"] = Partitioned(
+            "date_key", {int(f"{day:%Y%m%d}"): path for day, path in result.fact.items()}
+        )
         usage_days = self.engine.read_parquet([layout.gold("daily_category_usage")])
         kept = self.engine.to_pyarrow(usage_days.aggregate(n=usage_days.records.sum()))
         report.duplicates = report.rows_accepted - int(kept.column("n")[0].as_py() or 0)

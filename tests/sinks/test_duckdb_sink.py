@@ -11,6 +11,7 @@ import pytest
 
 from c360.errors import ConfigError, OutputError, SinkError
 from c360.sinks import create_sink
+from c360.sinks.base import Partitioned
 from c360.sinks.duckdb import DuckDBSink
 
 
@@ -77,3 +78,55 @@ def test_reading_a_missing_warehouse_or_table_is_a_clear_error(tmp_path: Path) -
 def test_unsupported_warehouse_urls(url: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         create_sink(url)
+
+
+def _fact(sink: DuckDBSink) -> list[tuple[object, ...]]:
+    return sorted(tuple(r.values()) for r in sink.read("fact_usage").to_pylist())
+
+
+def test_partitioned_table_replaces_only_changed_partitions(tmp_path: Path) -> None:
+    sink = DuckDBSink(str(tmp_path / "w.duckdb"))
+    day1 = _parquet(tmp_path / "1.parquet", {"date_key": [1, 1], "v": [10, 11]})
+    day2 = _parquet(tmp_path / "2.parquet", {"date_key": [2], "v": [20]})
+    assert sink.publish({"fact_usage": Partitioned("date_key", {1: day1, 2: day2})}) == {
+        "fact_usage": 3
+    }
+    assert _fact(sink) == [(1, 10), (1, 11), (2, 20)]
+
+    # Day 1 is rewritten, day 2 leaves the window, day 3 is new.
+    day1 = _parquet(tmp_path / "1.parquet", {"date_key": [1], "v": [12]})
+    day3 = _parquet(tmp_path / "3.parquet", {"date_key": [3, 3], "v": [30, 31]})
+    counts = sink.publish({"fact_usage": Partitioned("date_key", {1: day1, 3: day3})})
+    assert counts == {"fact_usage": 3}
+    assert _fact(sink) == [(1, 12), (3, 30), (3, 31)]
+
+    # Publishing the same partitions again changes nothing; the bookkeeping table is hidden.
+    assert sink.publish({"fact_usage": Partitioned("date_key", {1: day1, 3: day3})}) == {
+        "fact_usage": 3
+    }
+    assert "_c360_partitions" not in sink.tables()
+
+
+def test_partitioned_table_with_new_columns_is_reloaded_whole(tmp_path: Path) -> None:
+    sink = DuckDBSink(str(tmp_path / "w.duckdb"))
+    old = _parquet(tmp_path / "1.parquet", {"date_key": [1], "v": [10]})
+    sink.publish({"fact_usage": Partitioned("date_key", {1: old})})
+    new1 = _parquet(tmp_path / "n1.parquet", {"date_key": [1], "v": [10], "w": ["a"]})
+    new2 = _parquet(tmp_path / "n2.parquet", {"date_key": [2], "v": [20], "w": ["b"]})
+    sink.publish({"fact_usage": Partitioned("date_key", {1: new1, 2: new2})})
+    assert _fact(sink) == [(1, 10, "a"), (2, 20, "b")]
+
+
+def test_a_failed_publish_keeps_the_previous_partitions(tmp_path: Path) -> None:
+    sink = DuckDBSink(str(tmp_path / "w.duckdb"))
+    day1 = _parquet(tmp_path / "1.parquet", {"date_key": [1], "v": [10]})
+    top = _parquet(tmp_path / "t.parquet", {"app_name": ["VOD"], "rank": [1]})
+    sink.publish({"fact_usage": Partitioned("date_key", {1: day1}), "top_apps": top})
+    day2 = _parquet(tmp_path / "2.parquet", {"date_key": [2], "v": [20]})
+    bad = _parquet(tmp_path / "bad.parquet", {"app_name": ["VOD", "VOD"], "rank": [1, 2]})
+    with pytest.raises(SinkError, match="duplicate key"):
+        sink.publish({"fact_usage": Partitioned("date_key", {1: day1, 2: day2}), "top_apps": bad})
+    assert _fact(sink) == [(1, 10)]
+    # The partition record was rolled back too: the next good publish loads day 2.
+    sink.publish({"fact_usage": Partitioned("date_key", {1: day1, 2: day2}), "top_apps": top})
+    assert _fact(sink) == [(1, 10), (2, 20)]

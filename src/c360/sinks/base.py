@@ -8,18 +8,27 @@ replaces and never duplicates, and a failure leaves the previous tables readable
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 
+
+@dataclass(frozen=True)
+class Partitioned:
+    """A table stored as one Parquet file per value of ``column`` (e.g. one per ``date_key``).
+
+    Sinks may publish it partition by partition: replace only the rows of partitions whose file
+    changed, delete those of partitions that are gone, in the same transaction as the rest.
+    """
+
+    column: str
+    files: Mapping[int, Path]
+
+
 #: A finished table: one Parquet file, or one file per partition (all with the same schema).
-TableFiles = Path | Sequence[Path]
-
-
-def file_list(files: TableFiles) -> list[Path]:
-    """The Parquet files of a table, as a list."""
-    return [files] if isinstance(files, Path) else list(files)
+TableFiles = Path | Partitioned
 
 
 class Sink(ABC):

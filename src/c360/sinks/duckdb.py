@@ -11,7 +11,10 @@ import pyarrow as pa
 
 from c360.catalog import TABLES
 from c360.errors import OutputError, SinkError, TransientError
-from c360.sinks.base import Sink, TableFiles, file_list
+from c360.sinks.base import Partitioned, Sink, TableFiles
+
+#: Which partition files each partitioned table was loaded from (file, size, mtime).
+PARTITIONS_TABLE = "_c360_partitions"
 
 
 def _q(name: str) -> str:
@@ -61,10 +64,13 @@ class DuckDBSink(Sink):
             con.execute("BEGIN TRANSACTION")
             for name, files in tables.items():
                 spec = TABLES.get(name)
-                listing = ", ".join(_lit(str(path)) for path in file_list(files))
-                con.execute(
-                    f"CREATE OR REPLACE TABLE {_q(name)} AS SELECT * FROM read_parquet([{listing}])"
-                )
+                if isinstance(files, Partitioned):
+                    self._sync_partitions(con, name, files)
+                else:
+                    con.execute(
+                        f"CREATE OR REPLACE TABLE {_q(name)} AS "
+                        f"SELECT * FROM read_parquet({_lit(str(files))})"
+                    )
                 if spec is not None:
                     if spec.primary_key:
                         self._check_key(con, name, spec.primary_key)
@@ -83,6 +89,59 @@ class DuckDBSink(Sink):
         finally:
             con.close()
         return counts
+
+    @staticmethod
+    def _sync_partitions(con: duckdb.DuckDBPyConnection, name: str, table: Partitioned) -> None:
+        """Replace only the partitions whose file changed since the last load; drop the others.
+
+        A partition is identified by its value of ``table.column`` and loaded from a file; the
+        file's path, size and mtime are remembered in ``_c360_partitions``. Without a record
+        (first load, a table created elsewhere) the whole table is loaded.
+        """
+        con.execute(
+            f"CREATE TABLE IF NOT EXISTS {PARTITIONS_TABLE} (table_name VARCHAR, "
+            "value BIGINT, path VARCHAR, size BIGINT, mtime_ns BIGINT)"
+        )
+        current = {}
+        for value, path in table.files.items():
+            stat = path.stat()
+            current[int(value)] = (str(path), stat.st_size, stat.st_mtime_ns)
+        exists = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [name]
+        ).fetchone()
+        loaded = {
+            int(value): (path, size, mtime)
+            for value, path, size, mtime in con.execute(
+                f"SELECT value, path, size, mtime_ns FROM {PARTITIONS_TABLE} WHERE table_name = ?",
+                [name],
+            ).fetchall()
+        }
+        column = _q(table.column)
+        same_shape = False
+        if exists and exists[0] and loaded and current:
+            sample = _lit(next(iter(current.values()))[0])
+            want = con.execute(f"DESCRIBE SELECT * FROM read_parquet({sample})").fetchall()
+            have = con.execute(f"DESCRIBE {_q(name)}").fetchall()
+            same_shape = [r[:2] for r in want] == [r[:2] for r in have]
+        if same_shape:
+            stale = sorted(v for v in loaded if current.get(v) != loaded[v])
+            if stale:
+                values = ", ".join(str(v) for v in stale)
+                con.execute(f"DELETE FROM {_q(name)} WHERE {column} IN ({values})")
+            todo = sorted(v for v in current if current[v] != loaded.get(v))
+            if todo:
+                listing = ", ".join(_lit(current[v][0]) for v in todo)
+                con.execute(f"INSERT INTO {_q(name)} SELECT * FROM read_parquet([{listing}])")
+        else:
+            listing = ", ".join(_lit(current[v][0]) for v in sorted(current))
+            con.execute(
+                f"CREATE OR REPLACE TABLE {_q(name)} AS SELECT * FROM read_parquet([{listing}])"
+            )
+        con.execute(f"DELETE FROM {PARTITIONS_TABLE} WHERE table_name = ?", [name])
+        con.executemany(
+            f"INSERT INTO {PARTITIONS_TABLE} VALUES (?, ?, ?, ?, ?)",
+            [[name, v, *current[v]] for v in sorted(current)],
+        )
 
     @staticmethod
     def _check_key(con: duckdb.DuckDBPyConnection, name: str, key: tuple[str, ...]) -> None:
@@ -109,6 +168,6 @@ class DuckDBSink(Sink):
         con = self._connect(read_only=True)
         try:
             rows = con.execute("SELECT table_name FROM information_schema.tables ORDER BY 1")
-            return [str(r[0]) for r in rows.fetchall()]
+            return [str(r[0]) for r in rows.fetchall() if r[0] != PARTITIONS_TABLE]
         finally:
             con.close()
