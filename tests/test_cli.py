@@ -140,13 +140,29 @@ def test_unknown_engine(cli: CliRunner, content: Path) -> None:
     assert "--engine" in line
 
 
-def test_mysql_warehouse_is_not_supported_yet(cli: CliRunner, content: Path) -> None:
-    result = _invoke(
-        cli, "run", "--content", content, "--warehouse", "mysql://user@127.0.0.1:3306/c360"
-    )
-    line = _assert_one_line_error(result)
-    assert "mysql" in line
-    assert "not supported" in line
+@pytest.mark.mysql
+def test_unknown_mysql_database_is_one_line_naming_it_and_the_remedy(
+    cli: CliRunner, content: Path
+) -> None:
+    url = "mysql://root@127.0.0.1:3306/c360_no_such_db"
+    line = _assert_one_line_error(_invoke(cli, "run", "--content", content, "--warehouse", url))
+    assert f"database 'c360_no_such_db' does not exist on {url}" in line
+    assert "CREATE DATABASE c360_no_such_db" in line
+
+
+@pytest.mark.mysql
+def test_wrong_mysql_password_is_one_line_and_never_shows_the_password(
+    cli: CliRunner, content: Path
+) -> None:
+    url = "mysql://root:s3cret-pw@127.0.0.1:3306/test"
+    result = _invoke(cli, "run", "--content", content, "--warehouse", url, "--verbose")
+    assert result.exit_code == 1
+    assert "access denied to mysql://root@127.0.0.1:3306/test" in result.stderr
+    assert "C360_DB_PASSWORD" in result.stderr
+    # Not in the message, the verbose traceback, the progress output or the lake's run record.
+    assert "s3cret-pw" not in result.output + result.stderr
+    runs = (Path("data/lake/_state/pipeline_runs.parquet")).read_bytes()
+    assert b"s3cret-pw" not in runs
 
 
 def test_error_stays_one_line_when_output_is_not_a_terminal(cli: CliRunner, tmp_path: Path) -> None:

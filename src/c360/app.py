@@ -35,6 +35,15 @@ class DemoReport:
     warehouse: str
 
 
+@dataclass(frozen=True)
+class LoadReport:
+    """A copy of one warehouse's tables into another."""
+
+    target: str
+    tables: dict[str, int]
+    seconds: float
+
+
 class C360:
     """c360's use cases over one configuration."""
 
@@ -99,6 +108,24 @@ class C360:
         warehouse = str(root / "c360.duckdb")
         run = self.run(generated.content_dir, warehouse=warehouse, lake=root / "lake")
         return DemoReport(generated=generated, run=run, warehouse=warehouse)
+
+    def load(self, source: Path | str, *, to: str) -> LoadReport:
+        """Publish every table of the DuckDB warehouse ``source`` into the warehouse ``to``."""
+        import tempfile
+        import time
+
+        from c360.sinks import create_sink
+        from c360.sinks.duckdb import DuckDBSink
+
+        started = time.perf_counter()
+        origin = DuckDBSink(str(source))
+        target = create_sink(to)
+        self.reporter.stage("load", total=1)
+        with tempfile.TemporaryDirectory(prefix="c360-load-") as folder:
+            files = origin.export(Path(folder))
+            tables = target.publish(files)
+        self.reporter.advance(target.describe())
+        return LoadReport(target.describe(), tables, time.perf_counter() - started)
 
     def read_table(
         self, table: str, *, warehouse: str | None = None, limit: int | None = None

@@ -95,7 +95,10 @@ def run(
     ],
     warehouse: Annotated[
         str | None,
-        typer.Option(help="Warehouse: a .duckdb file path (default: c360.duckdb)."),
+        typer.Option(
+            help="Warehouse: a .duckdb file path (default: c360.duckdb), mysql://user@host/db or "
+            "postgresql://user@host/db (password from C360_DB_PASSWORD)."
+        ),
     ] = None,
     lake: Annotated[
         Path | None,
@@ -186,6 +189,40 @@ def demo(
         _print_samples(facade, result.warehouse)
 
 
+@app.command()
+def load(
+    source: Annotated[
+        str, typer.Option("--from", help="DuckDB warehouse file to copy the tables from.")
+    ],
+    target: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            help="Warehouse to publish into: mysql://user@host:3306/db or "
+            "postgresql://user@host:5432/db (password from C360_DB_PASSWORD), or a .duckdb path.",
+        ),
+    ],
+    config: ConfigOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Publish the tables of an existing DuckDB warehouse into another warehouse.
+
+    Every table is replaced in one step: the target keeps its previous tables if the load fails.
+    """
+    from rich.table import Table
+
+    with RichReporter(verbose=verbose) as reporter, _guard(verbose):
+        facade = _facade(config, {}, reporter)
+        result = facade.load(source, to=target)
+    table = Table(title=f"loaded into {result.target}", title_justify="left")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, rows in result.tables.items():
+        table.add_row(escape(name), f"{rows:,}")
+    console.print(table)
+    console.print(f"{result.seconds:.1f} s", soft_wrap=True)
+
+
 def _print_run(report: RunReport) -> None:
     from rich.table import Table
 
@@ -204,14 +241,17 @@ def _print_run(report: RunReport) -> None:
             if report.quarantine_reasons else "")),
         ("duplicate _ids dropped", f"{report.duplicates:,}"),
         ("customers profiled", f"{report.contracts_profiled:,}"),
-        ("time", f"{sum(report.timings.values()):.1f} s ("
-                 + ", ".join(f"{k} {v:.1f}" for k, v in report.timings.items()) + ")"),
+        ("time", f"{sum(v for k, v in report.timings.items() if '.' not in k):.1f} s ("
+                 + ", ".join(f"{k} {v:.1f}" for k, v in report.timings.items()
+                             if "." not in k) + ")"),
         ("warehouse", report.warehouse),
         ("lake", str(report.lake)),
     ]  # fmt: skip
     for key, value in rows:
         table.add_row(key, escape(value))
     console.print(table)
+    if "://" in report.warehouse and not report.warehouse.startswith("duckdb://"):
+        return
     warehouse = report.warehouse.removeprefix("duckdb://")
     connect = f"duckdb.connect({warehouse!r}, read_only=True)"
     query = "FROM customer_content_stats LIMIT 5"

@@ -145,6 +145,7 @@ class ContentPipeline:
         layout = LakeLayout(request.lake)
         try:
             with self._timed(report, "discover"):
+                self.sink.check()
                 files = self._discover(request)
             report.files_found = len(files)
             state = IngestState(layout.state)
@@ -307,7 +308,7 @@ class ContentPipeline:
             bronze=layout.bronze,
             mapping=self.config.content.app_categories,
             reporter=self.reporter,
-            timed=lambda stage: self._timed(report, stage),
+            timed=lambda stage: self._timed(report, f"transform.{stage}"),
         )
         result = daily.run(self._date_groups(files, state))
         report.dates_built = result.dates_built

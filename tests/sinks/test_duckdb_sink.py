@@ -70,9 +70,10 @@ def test_reading_a_missing_warehouse_or_table_is_a_clear_error(tmp_path: Path) -
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        ("mysql://root@127.0.0.1/c360", "not supported yet"),
-        ("postgresql://127.0.0.1/c360", "not supported yet"),
         ("ftp://x/y", "unknown warehouse"),
+        ("ftp://me:secret@x/y", r"unknown warehouse 'ftp://me:\*\*\*@x/y'"),
+        ("mysql://root@127.0.0.1", "name one database"),
+        ("postgresql://127.0.0.1:port/c360", "the port is not a number"),
     ],
 )
 def test_unsupported_warehouse_urls(url: str, message: str) -> None:

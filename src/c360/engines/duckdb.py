@@ -168,10 +168,14 @@ class DuckDBEngine(Engine):
         if line_numbers:
             sql = (
                 "SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS line_no "
-                f"FROM read_parquet([{listing}], union_by_name = true, file_row_number = true)"
+                f"FROM read_parquet([{listing}], union_by_name = true, file_row_number = true, "
+                "hive_partitioning = false)"
             )
         else:
-            sql = f"SELECT * FROM read_parquet([{listing}], union_by_name = true)"
+            sql = (
+                f"SELECT * FROM read_parquet([{listing}], union_by_name = true, "
+                "hive_partitioning = false)"
+            )
         return self._view(f"parquet_{self._views}", sql)
 
     def write_parquet(self, expr: ir.Table, path: Path) -> int:

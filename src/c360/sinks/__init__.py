@@ -14,8 +14,26 @@ if TYPE_CHECKING:
 #: URL scheme → "module:class". A bare path (``c360.duckdb``) means the DuckDB sink.
 SINKS: dict[str, str] = {
     "duckdb": "c360.sinks.duckdb:DuckDBSink",
+    "mysql": "c360.sinks.mysql:MySQLSink",
+    "mariadb": "c360.sinks.mysql:MySQLSink",
+    "postgresql": "c360.sinks.postgres:PostgresSink",
+    "postgres": "c360.sinks.postgres:PostgresSink",
 }
-PLANNED = {"mysql", "mariadb", "postgresql", "postgres"}
+#: The extra that installs each scheme's driver.
+EXTRAS = {"mysql": "mysql", "mariadb": "mysql", "postgresql": "postgres", "postgres": "postgres"}
+
+
+def redact(url: str) -> str:
+    """The URL with any password replaced by ``***`` (for messages and logs).
+
+    >>> redact("mysql://me:secret@db:3306/c360")
+    'mysql://me:***@db:3306/c360'
+    """
+    parts = urlsplit(url) if "://" in url else None
+    if parts is None or parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
 
 
 def create_sink(url: str) -> Sink:
@@ -27,20 +45,16 @@ def create_sink(url: str) -> Sink:
     scheme = urlsplit(url).scheme.lower() if "://" in url else "duckdb"
     target = SINKS.get(scheme)
     if target is None:
-        if scheme in PLANNED:
-            raise ConfigError(
-                f"warehouse {scheme}:// is not supported yet; use a .duckdb file path"
-            )
         raise ConfigError(
-            f"unknown warehouse {url!r}: give a .duckdb file path "
-            f"(schemes: {', '.join(sorted(SINKS))})"
+            f"unknown warehouse {redact(url)!r}: give a .duckdb file path or a URL "
+            f"({', '.join(s + '://' for s in sorted(SINKS))})"
         )
     module_name, _, class_name = target.partition(":")
     try:
         module = import_module(module_name)
     except ModuleNotFoundError as exc:  # pragma: no cover - depends on the install
         raise SinkError(
-            f"the {scheme} sink needs {exc.name}: pip install 'c360[{scheme}]'"
+            f"the {scheme} warehouse needs {exc.name}: pip install 'c360[{EXTRAS[scheme]}]'"
         ) from exc
     sink_class: type[Sink] = getattr(module, class_name)
     return sink_class(url)

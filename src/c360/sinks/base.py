@@ -31,6 +31,26 @@ class Partitioned:
 TableFiles = Path | Partitioned
 
 
+def partition_changes(
+    table: Partitioned, loaded: Mapping[int, tuple[str, int, int]]
+) -> tuple[list[int], list[int]]:
+    """Which partitions to delete and which to (re)load, given what was loaded before.
+
+    ``loaded`` maps a partition value to the (path, size, mtime_ns) it was loaded from. Returns
+    (values whose rows must go: changed or no longer present, values whose file must be loaded:
+    changed or new). A file counts as changed when its path, size or mtime differs.
+    """
+    current = {int(v): _stat(p) for v, p in table.files.items()}
+    stale = sorted(v for v in loaded if current.get(v) != tuple(loaded[v]))
+    todo = sorted(v for v in current if current[v] != tuple(loaded.get(v, ())))
+    return stale, todo
+
+
+def _stat(path: Path) -> tuple[str, int, int]:
+    stat = path.stat()
+    return (str(path), stat.st_size, stat.st_mtime_ns)
+
+
 class Sink(ABC):
     """A warehouse."""
 
@@ -50,6 +70,9 @@ class Sink(ABC):
     @abstractmethod
     def tables(self) -> list[str]:
         """Names of the tables in the warehouse."""
+
+    def check(self) -> None:  # noqa: B027 - optional hook, a no-op where nothing can be checked
+        """Fail fast, before any work, when the warehouse cannot be reached or written."""
 
     def describe(self) -> str:
         """The location without secrets, for messages."""

@@ -11,10 +11,16 @@ import pyarrow as pa
 
 from c360.catalog import TABLES
 from c360.errors import OutputError, SinkError, TransientError
-from c360.sinks.base import Partitioned, Sink, TableFiles
+from c360.sinks.base import Partitioned, Sink, TableFiles, partition_changes
 
 #: Which partition files each partitioned table was loaded from (file, size, mtime).
 PARTITIONS_TABLE = "_c360_partitions"
+
+
+def _scan(paths: list[Path]) -> str:
+    """``read_parquet`` of the files; folders named ``date=…`` add no inferred column."""
+    listing = ", ".join(_lit(str(p)) for p in paths)
+    return f"read_parquet([{listing}], hive_partitioning = false)"
 
 
 def _q(name: str) -> str:
@@ -68,8 +74,7 @@ class DuckDBSink(Sink):
                     self._sync_partitions(con, name, files)
                 else:
                     con.execute(
-                        f"CREATE OR REPLACE TABLE {_q(name)} AS "
-                        f"SELECT * FROM read_parquet({_lit(str(files))})"
+                        f"CREATE OR REPLACE TABLE {_q(name)} AS SELECT * FROM {_scan([files])}"
                     )
                 if spec is not None:
                     if spec.primary_key:
@@ -102,10 +107,7 @@ class DuckDBSink(Sink):
             f"CREATE TABLE IF NOT EXISTS {PARTITIONS_TABLE} (table_name VARCHAR, "
             "value BIGINT, path VARCHAR, size BIGINT, mtime_ns BIGINT)"
         )
-        current = {}
-        for value, path in table.files.items():
-            stat = path.stat()
-            current[int(value)] = (str(path), stat.st_size, stat.st_mtime_ns)
+        current = {int(v): p for v, p in table.files.items()}
         exists = con.execute(
             "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [name]
         ).fetchone()
@@ -119,29 +121,27 @@ class DuckDBSink(Sink):
         column = _q(table.column)
         same_shape = False
         if exists and exists[0] and loaded and current:
-            sample = _lit(next(iter(current.values()))[0])
-            want = con.execute(f"DESCRIBE SELECT * FROM read_parquet({sample})").fetchall()
+            sample = next(iter(current.values()))
+            want = con.execute(f"DESCRIBE SELECT * FROM {_scan([sample])}").fetchall()
             have = con.execute(f"DESCRIBE {_q(name)}").fetchall()
             same_shape = [r[:2] for r in want] == [r[:2] for r in have]
         if same_shape:
-            stale = sorted(v for v in loaded if current.get(v) != loaded[v])
+            stale, todo = partition_changes(table, loaded)
             if stale:
                 values = ", ".join(str(v) for v in stale)
                 con.execute(f"DELETE FROM {_q(name)} WHERE {column} IN ({values})")
-            todo = sorted(v for v in current if current[v] != loaded.get(v))
             if todo:
-                listing = ", ".join(_lit(current[v][0]) for v in todo)
-                con.execute(f"INSERT INTO {_q(name)} SELECT * FROM read_parquet([{listing}])")
+                paths = [current[v] for v in todo]
+                con.execute(f"INSERT INTO {_q(name)} SELECT * FROM {_scan(paths)}")
         else:
-            listing = ", ".join(_lit(current[v][0]) for v in sorted(current))
-            con.execute(
-                f"CREATE OR REPLACE TABLE {_q(name)} AS SELECT * FROM read_parquet([{listing}])"
-            )
+            paths = [current[v] for v in sorted(current)]
+            con.execute(f"CREATE OR REPLACE TABLE {_q(name)} AS SELECT * FROM {_scan(paths)}")
         con.execute(f"DELETE FROM {PARTITIONS_TABLE} WHERE table_name = ?", [name])
-        con.executemany(
-            f"INSERT INTO {PARTITIONS_TABLE} VALUES (?, ?, ?, ?, ?)",
-            [[name, v, *current[v]] for v in sorted(current)],
-        )
+        records = []
+        for value in sorted(current):
+            stat = current[value].stat()
+            records.append([name, value, str(current[value]), stat.st_size, stat.st_mtime_ns])
+        con.executemany(f"INSERT INTO {PARTITIONS_TABLE} VALUES (?, ?, ?, ?, ?)", records)
 
     @staticmethod
     def _check_key(con: duckdb.DuckDBPyConnection, name: str, key: tuple[str, ...]) -> None:
@@ -161,6 +161,23 @@ class DuckDBSink(Sink):
             return con.execute(sql).to_arrow_table()
         except duckdb.CatalogException as exc:
             raise OutputError(f"warehouse {self.path} has no table {table!r}") from exc
+        finally:
+            con.close()
+
+    def export(self, folder: Path) -> dict[str, Path]:
+        """Every table as a Parquet file in ``folder`` (catalog tables first, in catalog order)."""
+        names = self.tables()
+        ordered = [n for n in TABLES if n in names] + [n for n in names if n not in TABLES]
+        con = self._connect(read_only=True)
+        try:
+            out = {}
+            for name in ordered:
+                path = folder / f"{name}.parquet"
+                con.execute(
+                    f"COPY {_q(name)} TO {_lit(str(path))} (FORMAT parquet, COMPRESSION snappy)"
+                )
+                out[name] = path
+            return out
         finally:
             con.close()
 

@@ -1,0 +1,280 @@
+"""What the server warehouses (MySQL/MariaDB, PostgreSQL) share: DDL from the catalog, bulk loads
+of bounded text batches, staging tables swapped in at the end, partition-wise facts.
+
+A publish never changes what readers see until its last step: every table is loaded into a
+staging table ``<name>__c360_new`` next to the live one, keys and indexes are built, and one swap
+(an atomic multi-table ``RENAME`` on MySQL, renames inside the publishing transaction on
+PostgreSQL) replaces the live tables. A failure drops the staging tables; the previous tables stay.
+Partitioned tables (``fact_usage``) are updated in place, partition by partition, in a transaction.
+"""
+
+from __future__ import annotations
+
+import os
+from abc import abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+from urllib.parse import SplitResult, unquote, urlsplit
+
+import pyarrow as pa
+
+from c360.catalog import COLUMNS, TABLES
+from c360.errors import ConfigError
+from c360.sinks import redact
+from c360.sinks._text import parquet_schema
+from c360.sinks.base import Partitioned, Sink, TableFiles, partition_changes
+
+#: The environment variable a server warehouse's password comes from (never a flag).
+PASSWORD_VARIABLE = "C360_DB_PASSWORD"
+STAGING = "__c360_new"
+RETIRED = "__c360_old"
+PARTITIONS_TABLE = "_c360_partitions"
+
+
+@dataclass(frozen=True)
+class ServerAddress:
+    """Where a server warehouse is, parsed from its URL; the password never leaves it."""
+
+    scheme: str
+    host: str
+    port: int
+    user: str
+    database: str
+    password: str | None
+
+    @classmethod
+    def parse(cls, url: str, *, default_port: int, default_user: str) -> ServerAddress:
+        parts: SplitResult = urlsplit(url)
+        database = parts.path.lstrip("/")
+        if not database or "/" in database:
+            raise ConfigError(
+                f"warehouse {redact(url)}: name one database, e.g. {parts.scheme}://user@host/c360"
+            )
+        try:
+            port = parts.port or default_port
+        except ValueError as exc:
+            raise ConfigError(f"warehouse {redact(url)}: the port is not a number") from exc
+        password = unquote(parts.password) if parts.password is not None else None
+        return cls(
+            scheme=parts.scheme,
+            host=parts.hostname or "127.0.0.1",
+            port=port,
+            user=unquote(parts.username) if parts.username else default_user,
+            database=unquote(database),
+            password=password if password is not None else os.environ.get(PASSWORD_VARIABLE),
+        )
+
+    def describe(self) -> str:
+        return f"{self.scheme}://{self.user}@{self.host}:{self.port}/{self.database}"
+
+
+class ServerSink(Sink):
+    """Publishes into a database server; subclasses supply the dialect and the bulk path."""
+
+    default_port: ClassVar[int]
+    default_user: ClassVar[str] = "root"
+    #: The driver's parameter marker.
+    placeholder: ClassVar[str] = "%s"
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.address = ServerAddress.parse(
+            url, default_port=self.default_port, default_user=self.default_user
+        )
+
+    def describe(self) -> str:
+        return self.address.describe()
+
+    def check(self) -> None:
+        with self.connection() as con:
+            self.existing_tables(con)
+
+    # -- dialect --------------------------------------------------------------------------
+
+    @abstractmethod
+    def quote(self, name: str) -> str:
+        """An identifier, quoted."""
+
+    @abstractmethod
+    def column_type(self, field: pa.Field, *, keyed: bool) -> str:
+        """The SQL type of a column (``keyed``: part of a key or an index)."""
+
+    @abstractmethod
+    def create_table_sql(self, name: str, schema: pa.Schema, *, primary_key: Sequence[str]) -> str:
+        """``CREATE TABLE`` for a staging table (comments included where the dialect allows)."""
+
+    @abstractmethod
+    @contextmanager
+    def connection(self) -> Iterator[Any]:
+        """A DB-API connection with autocommit off; driver errors become ``SinkError``s."""
+
+    @abstractmethod
+    def bulk_load(self, con: Any, table: str, columns: Sequence[str], files: list[Path]) -> None:
+        """Append the rows of Parquet files to ``table`` by the server's bulk path."""
+
+    @abstractmethod
+    def finish_tables(self, con: Any, names: Sequence[str]) -> None:
+        """Swap the staged tables in (with their keys and indexes) and commit everything."""
+
+    @abstractmethod
+    def existing_tables(self, con: Any) -> set[str]:
+        """Names of the tables in the database."""
+
+    # -- publish --------------------------------------------------------------------------
+
+    def publish(self, tables: Mapping[str, TableFiles]) -> dict[str, int]:
+        with self.connection() as con:
+            self._create_partitions_table(con)
+            existing = self.existing_tables(con)
+            in_place = {
+                name
+                for name, files in tables.items()
+                if isinstance(files, Partitioned)
+                and self._partitions_apply(con, name, files, existing)
+            }
+            staged = [name for name in tables if name not in in_place]
+            try:
+                for name in staged:
+                    self._stage(con, name, _paths(tables[name]))
+                # Last, so a failure above leaves even the partitioned tables untouched; on
+                # PostgreSQL the swap commits it with the rest, on MySQL just before the swap.
+                for name in in_place:
+                    files = tables[name]
+                    assert isinstance(files, Partitioned)
+                    self._sync_partitions(con, name, files)
+                self.finish_tables(con, staged)
+            except BaseException:
+                self._drop_staging(con, staged)
+                raise
+            # Recorded after the swap: a crash in between only makes the next run reload more.
+            for name in staged:
+                files = tables[name]
+                if isinstance(files, Partitioned):
+                    self._record_partitions(con, name, files)
+            con.commit()
+            return {name: self._count(con, name) for name in tables}
+
+    def _stage(self, con: Any, name: str, paths: list[Path]) -> None:
+        spec = TABLES.get(name)
+        schema = parquet_schema(paths[0])
+        staging = name + STAGING
+        cur = con.cursor()
+        cur.execute(f"DROP TABLE IF EXISTS {self.quote(staging)}")
+        key = spec.primary_key if spec else ()
+        cur.execute(self.create_table_sql(staging, schema, primary_key=key))
+        self.bulk_load(con, staging, schema.names, paths)
+
+    def _drop_staging(self, con: Any, names: Sequence[str]) -> None:
+        try:
+            con.rollback()
+            cur = con.cursor()
+            for name in names:
+                cur.execute(f"DROP TABLE IF EXISTS {self.quote(name + STAGING)}")
+            con.commit()
+        except Exception:  # the connection may be gone; the staging tables are dropped next time
+            return
+
+    def _count(self, con: Any, name: str) -> int:
+        cur = con.cursor()
+        cur.execute(f"SELECT count(*) FROM {self.quote(name)}")
+        row = cur.fetchone()
+        return int(row[0]) if row else 0
+
+    # -- partitions -----------------------------------------------------------------------
+
+    def _partitions_apply(
+        self, con: Any, name: str, table: Partitioned, existing: set[str]
+    ) -> bool:
+        """Whether the live table can be updated partition by partition (else: reload it)."""
+        if name not in existing or PARTITIONS_TABLE not in existing or not table.files:
+            return False
+        cur = con.cursor()
+        cur.execute(f"SELECT * FROM {self.quote(name)} WHERE 1 = 0")
+        live = [d[0] for d in cur.description]
+        wanted = parquet_schema(next(iter(table.files.values()))).names
+        return live == wanted and bool(self._loaded(con, name))
+
+    def _loaded(self, con: Any, name: str) -> dict[int, tuple[str, int, int]]:
+        cur = con.cursor()
+        cur.execute(
+            f"SELECT value, path, size, mtime_ns FROM {self.quote(PARTITIONS_TABLE)} "
+            f"WHERE table_name = {self.placeholder}",
+            (name,),
+        )
+        return {int(v): (str(p), int(s), int(m)) for v, p, s, m in cur.fetchall()}
+
+    def _sync_partitions(self, con: Any, name: str, table: Partitioned) -> None:
+        """Replace the rows of changed partitions and drop those of gone ones (not committed)."""
+        stale, todo = partition_changes(table, self._loaded(con, name))
+        cur = con.cursor()
+        if stale:
+            values = ", ".join(str(int(v)) for v in stale)
+            cur.execute(
+                f"DELETE FROM {self.quote(name)} WHERE {self.quote(table.column)} IN ({values})"
+            )
+        if todo:
+            columns = parquet_schema(table.files[todo[0]]).names
+            self.bulk_load(con, name, columns, [table.files[v] for v in todo])
+        self._record_partitions(con, name, table)
+
+    def _create_partitions_table(self, con: Any) -> None:
+        cur = con.cursor()
+        cur.execute(
+            f"CREATE TABLE IF NOT EXISTS {self.quote(PARTITIONS_TABLE)} (table_name VARCHAR(255), "
+            "value BIGINT, path VARCHAR(4096), size BIGINT, mtime_ns BIGINT)"
+        )
+        con.commit()
+
+    def _record_partitions(self, con: Any, name: str, table: Partitioned) -> None:
+        cur = con.cursor()
+        q = self.quote(PARTITIONS_TABLE)
+        cur.execute(f"DELETE FROM {q} WHERE table_name = {self.placeholder}", (name,))
+        rows = []
+        for value, path in sorted(table.files.items()):
+            stat = path.stat()
+            rows.append((name, int(value), str(path), stat.st_size, stat.st_mtime_ns))
+        if rows:
+            marks = ", ".join([self.placeholder] * 5)
+            cur.executemany(f"INSERT INTO {q} VALUES ({marks})", rows)
+
+    # -- reading --------------------------------------------------------------------------
+
+    def read(self, table: str, *, limit: int | None = None) -> pa.Table:
+        with self.connection() as con:
+            cur = con.cursor()
+            sql = f"SELECT * FROM {self.quote(table)}" + (f" LIMIT {int(limit)}" if limit else "")
+            cur.execute(sql)
+            names = [d[0] for d in cur.description]
+            rows = cur.fetchall()
+        return pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)})
+
+    def tables(self) -> list[str]:
+        with self.connection() as con:
+            hidden = {PARTITIONS_TABLE}
+            return sorted(
+                t for t in self.existing_tables(con) if t not in hidden and STAGING not in t
+            )
+
+    # -- shared DDL helpers ---------------------------------------------------------------
+
+    def keyed_columns(self, name: str) -> set[str]:
+        spec = TABLES.get(name.removesuffix(STAGING))
+        if spec is None:
+            return set()
+        return set(spec.primary_key) | {c for index in spec.indexes for c in index}
+
+    @staticmethod
+    def comment(table: str, column: str | None = None) -> str:
+        spec = TABLES.get(table.removesuffix(STAGING))
+        if column is None:
+            return spec.description if spec else ""
+        return COLUMNS.get(column, "")
+
+
+def _paths(files: TableFiles) -> list[Path]:
+    if isinstance(files, Partitioned):
+        return [files.files[v] for v in sorted(files.files)]
+    return [files]

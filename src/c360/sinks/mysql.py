@@ -1,0 +1,214 @@
+"""MySQL / MariaDB warehouse: ``mysql://user@host:3306/db`` (password from ``C360_DB_PASSWORD``).
+
+Tables are ``utf8mb4`` with a binary collation, so Vietnamese text round-trips exactly and keys
+that differ only by case (``KPLUS``/``KPlus``) stay distinct. Rows arrive by ``LOAD DATA LOCAL
+INFILE`` from a temporary text file written batch by batch; the staged tables replace the live
+ones in one atomic multi-table ``RENAME``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pymysql
+
+from c360.catalog import TABLES
+from c360.errors import C360Error, SinkError, TransientError
+from c360.sinks._server import PASSWORD_VARIABLE, RETIRED, STAGING, ServerSink
+from c360.sinks._text import encode_batch, parquet_batches
+
+_TYPES = {
+    "int8": "TINYINT",
+    "int16": "SMALLINT",
+    "int32": "INT",
+    "int64": "BIGINT",
+    "uint8": "SMALLINT",
+    "uint16": "INT",
+    "uint32": "BIGINT",
+    "double": "DOUBLE",
+    "float": "DOUBLE",
+    "bool": "BOOLEAN",
+    "date32[day]": "DATE",
+}
+
+
+#: Seconds a blocked send may wait before the load fails (a healthy server reads the file as
+#: fast as it inserts; a killed session stops reading without closing the socket).
+WRITE_TIMEOUT_S = 10
+
+
+class MySQLSink(ServerSink):
+    """A MySQL or MariaDB database."""
+
+    scheme = "mysql"
+    default_port = 3306
+
+    def quote(self, name: str) -> str:
+        return "`" + name.replace("`", "``") + "`"
+
+    def column_type(self, field: pa.Field, *, keyed: bool) -> str:
+        kind = field.type
+        if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            return "VARCHAR(255)" if keyed else "LONGTEXT"
+        if pa.types.is_timestamp(kind):
+            return "DATETIME(6)"
+        sql = _TYPES.get(str(kind))
+        if sql is None:
+            raise SinkError(f"column {field.name}: type {kind} has no MySQL mapping")
+        return sql
+
+    def create_table_sql(self, name: str, schema: pa.Schema, *, primary_key: Sequence[str]) -> str:
+        keyed = self.keyed_columns(name)
+        lines = []
+        for field in schema:
+            sql_type = self.column_type(field, keyed=field.name in keyed)
+            null = " NOT NULL" if field.name in primary_key else ""
+            comment = self.comment(name, field.name)
+            described = f" COMMENT {_literal(comment)}" if comment else ""
+            lines.append(f"{self.quote(field.name)} {sql_type}{null}{described}")
+        if primary_key:
+            lines.append(f"PRIMARY KEY ({', '.join(self.quote(c) for c in primary_key)})")
+        return (
+            f"CREATE TABLE {self.quote(name)} ({', '.join(lines)}) ENGINE=InnoDB "
+            f"DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin COMMENT={_literal(self.comment(name))}"
+        )
+
+    @contextmanager
+    def connection(self) -> Iterator[Any]:
+        a = self.address
+        try:
+            con = pymysql.connect(
+                host=a.host,
+                port=a.port,
+                user=a.user,
+                password=a.password or "",
+                database=a.database,
+                charset="utf8mb4",
+                local_infile=True,
+                autocommit=False,
+                connect_timeout=10,
+                # A server that stops reading (a killed session) fails the load, not hangs it.
+                write_timeout=WRITE_TIMEOUT_S,
+            )
+        except pymysql.err.Error as exc:
+            raise self._translate(exc) from exc
+        try:
+            yield con
+        except pymysql.err.Error as exc:
+            raise self._translate(exc) from exc
+        finally:
+            con.close()
+
+    def _translate(self, exc: pymysql.err.Error) -> C360Error:
+        """A driver error as a one-line message naming the warehouse and the remedy."""
+        code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else 0
+        where = self.describe()
+        if code in (2003, 2005, 2006, 2013):
+            return TransientError(
+                f"cannot reach the warehouse {where}: is the server running? "
+                "(start it, or check host and port)"
+            )
+        if code == 1045:
+            return SinkError(
+                f"access denied to {where}: check the user, and set the password in "
+                f"{PASSWORD_VARIABLE}"
+            )
+        if code == 1049:
+            return SinkError(
+                f"database {self.address.database!r} does not exist on {where}: create it with "
+                f"CREATE DATABASE {self.address.database} CHARACTER SET utf8mb4"
+            )
+        if code in (1044, 1142, 1227, 1370):
+            return SinkError(
+                f"user {self.address.user!r} lacks privileges on {where}: grant them with "
+                f"GRANT ALL ON {self.address.database}.* TO '{self.address.user}'"
+            )
+        if code in (1148, 2068, 3948):
+            return SinkError(
+                f"{where} refuses LOAD DATA LOCAL INFILE: enable it with SET GLOBAL local_infile=1"
+            )
+        message = str(exc.args[1]) if len(exc.args) > 1 else str(exc)
+        return SinkError(
+            f"loading the warehouse {where} failed, previous tables kept: "
+            f"{message.splitlines()[0] if message else type(exc).__name__}"
+        )
+
+    def bulk_load(self, con: Any, table: str, columns: Sequence[str], files: list[Path]) -> None:
+        expected = 0
+        fd, name = tempfile.mkstemp(prefix="c360-", suffix=".tsv")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                for batch in parquet_batches(files):
+                    out.write(encode_batch(batch))
+                    expected += batch.num_rows
+            cur = con.cursor()
+            cols = ", ".join(self.quote(c) for c in columns)
+            try:
+                loaded = cur.execute(
+                    f"LOAD DATA LOCAL INFILE %s INTO TABLE {self.quote(table)} "
+                    f"CHARACTER SET utf8mb4 ({cols})",
+                    (name,),
+                )
+            except AttributeError as exc:
+                # PyMySQL fails this way when the server drops the connection mid-file.
+                if getattr(con, "_sock", True) is not None:
+                    raise
+                raise TransientError(
+                    f"the connection to {self.describe()} was lost while loading "
+                    f"{table.removesuffix(STAGING)}, previous tables kept; run again"
+                ) from exc
+        finally:
+            Path(name).unlink(missing_ok=True)
+        # LOCAL makes the server skip bad or duplicate rows with a warning instead of failing.
+        cur.execute("SHOW WARNINGS LIMIT 1")
+        warning = cur.fetchone()
+        if warning is not None:
+            raise SinkError(
+                f"loading {table.removesuffix(STAGING)} into {self.describe()} failed, previous "
+                f"tables kept: {warning[2]}"
+            )
+        if loaded != expected:
+            raise SinkError(
+                f"loading {table.removesuffix(STAGING)} into {self.describe()} failed, previous "
+                f"tables kept: {loaded} of {expected} rows arrived"
+            )
+
+    def finish_tables(self, con: Any, names: Sequence[str]) -> None:
+        cur = con.cursor()
+        for name in names:
+            spec = TABLES.get(name)
+            if spec and spec.indexes:
+                adds = ", ".join(
+                    f"ADD INDEX {self.quote('ix_' + '_'.join(cols))} "
+                    f"({', '.join(self.quote(c) for c in cols)})"
+                    for cols in spec.indexes
+                )
+                cur.execute(f"ALTER TABLE {self.quote(name + STAGING)} {adds}")
+        existing = self.existing_tables(con)
+        renames = []
+        for name in names:
+            cur.execute(f"DROP TABLE IF EXISTS {self.quote(name + RETIRED)}")
+            if name in existing:
+                renames.append(f"{self.quote(name)} TO {self.quote(name + RETIRED)}")
+            renames.append(f"{self.quote(name + STAGING)} TO {self.quote(name)}")
+        if renames:
+            # One statement: every table changes at once, or none does.
+            cur.execute(f"RENAME TABLE {', '.join(renames)}")
+        con.commit()
+        for name in names:
+            cur.execute(f"DROP TABLE IF EXISTS {self.quote(name + RETIRED)}")
+
+    def existing_tables(self, con: Any) -> set[str]:
+        cur = con.cursor()
+        cur.execute("SHOW TABLES")
+        return {str(row[0]) for row in cur.fetchall()}
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"

@@ -1,0 +1,166 @@
+"""PostgreSQL warehouse: ``postgresql://user@host:5432/db`` (password from ``C360_DB_PASSWORD``).
+
+Rows arrive by ``COPY … FROM STDIN``, streamed batch by batch. DDL is transactional in PostgreSQL,
+so a whole publish — staging tables, the swap, keys, indexes, comments and the partition-wise
+fact update — is one transaction: readers see every table old or every table new.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pyarrow as pa
+from psycopg import errors as pg_errors
+
+from c360.catalog import TABLES
+from c360.errors import C360Error, SinkError, TransientError
+from c360.sinks._server import PASSWORD_VARIABLE, STAGING, ServerSink
+from c360.sinks._text import encode_batch, parquet_batches
+
+_TYPES = {
+    "int8": "SMALLINT",
+    "int16": "SMALLINT",
+    "int32": "INTEGER",
+    "int64": "BIGINT",
+    "uint8": "SMALLINT",
+    "uint16": "INTEGER",
+    "uint32": "BIGINT",
+    "double": "DOUBLE PRECISION",
+    "float": "DOUBLE PRECISION",
+    "bool": "BOOLEAN",
+    "date32[day]": "DATE",
+}
+#: PostgreSQL truncates identifiers longer than this.
+MAX_IDENTIFIER = 63
+
+
+class PostgresSink(ServerSink):
+    """A PostgreSQL database."""
+
+    scheme = "postgresql"
+    default_port = 5432
+    default_user = "postgres"
+
+    def quote(self, name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
+
+    def column_type(self, field: pa.Field, *, keyed: bool) -> str:
+        kind = field.type
+        if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            return "TEXT"
+        if pa.types.is_timestamp(kind):
+            return "TIMESTAMPTZ" if kind.tz else "TIMESTAMP"
+        sql = _TYPES.get(str(kind))
+        if sql is None:
+            raise SinkError(f"column {field.name}: type {kind} has no PostgreSQL mapping")
+        return sql
+
+    def create_table_sql(self, name: str, schema: pa.Schema, *, primary_key: Sequence[str]) -> str:
+        # Keys, indexes and comments are added after the swap, under the live table's name.
+        columns = ", ".join(
+            f"{self.quote(f.name)} {self.column_type(f, keyed=False)}" for f in schema
+        )
+        return f"CREATE TABLE {self.quote(name)} ({columns})"
+
+    @contextmanager
+    def connection(self) -> Iterator[Any]:
+        a = self.address
+        try:
+            con = psycopg.connect(
+                host=a.host,
+                port=a.port,
+                user=a.user,
+                password=a.password,
+                dbname=a.database,
+                autocommit=False,
+                connect_timeout=10,
+                options="-c TimeZone=UTC",
+            )
+        except psycopg.Error as exc:
+            raise self._translate(exc) from exc
+        try:
+            yield con
+        except psycopg.Error as exc:
+            raise self._translate(exc) from exc
+        finally:
+            con.close()
+
+    def _translate(self, exc: psycopg.Error) -> C360Error:
+        """A driver error as a one-line message naming the warehouse and the remedy."""
+        where = self.describe()
+        text = str(exc).strip()
+        first = text.splitlines()[0] if text else type(exc).__name__
+        if isinstance(exc, pg_errors.InsufficientPrivilege):
+            return SinkError(
+                f"user {self.address.user!r} lacks privileges on {where}: grant them with "
+                f"GRANT ALL ON SCHEMA public TO {self.address.user}"
+            )
+        if isinstance(exc, psycopg.OperationalError):
+            lowered = text.lower()
+            if "does not exist" in lowered and "database" in lowered:
+                return SinkError(
+                    f"database {self.address.database!r} does not exist on {where}: create it "
+                    f"with CREATE DATABASE {self.address.database}"
+                )
+            if "password" in lowered or ("role" in lowered and "does not exist" in lowered):
+                return SinkError(
+                    f"access denied to {where}: check the user, and set the password in "
+                    f"{PASSWORD_VARIABLE}"
+                )
+            if "connection refused" in lowered or "could not connect" in lowered:
+                return TransientError(
+                    f"cannot reach the warehouse {where}: is the server running? "
+                    "(start it, or check host and port)"
+                )
+            if "terminat" in lowered or "closed" in lowered or "lost" in lowered:
+                return TransientError(
+                    f"the connection to {where} was lost, previous tables kept: {first}"
+                )
+        return SinkError(f"loading the warehouse {where} failed, previous tables kept: {first}")
+
+    def bulk_load(self, con: Any, table: str, columns: Sequence[str], files: list[Path]) -> None:
+        cols = ", ".join(self.quote(c) for c in columns)
+        with con.cursor() as cur, cur.copy(f"COPY {self.quote(table)} ({cols}) FROM STDIN") as copy:
+            for batch in parquet_batches(files):
+                copy.write(encode_batch(batch))
+
+    def finish_tables(self, con: Any, names: Sequence[str]) -> None:
+        with con.cursor() as cur:
+            for name in names:
+                table = self.quote(name)
+                cur.execute(f"DROP TABLE IF EXISTS {table}")
+                cur.execute(f"ALTER TABLE {self.quote(name + STAGING)} RENAME TO {table}")
+                spec = TABLES.get(name)
+                if spec and spec.primary_key:
+                    key = ", ".join(self.quote(c) for c in spec.primary_key)
+                    cur.execute(f"ALTER TABLE {table} ADD PRIMARY KEY ({key})")
+                for cols in spec.indexes if spec else ():
+                    index = f"{name}_{'_'.join(cols)}_idx"[:MAX_IDENTIFIER]
+                    listed = ", ".join(self.quote(c) for c in cols)
+                    cur.execute(f"CREATE INDEX {self.quote(index)} ON {table} ({listed})")
+                cur.execute(f"COMMENT ON TABLE {table} IS {_literal(self.comment(name))}")
+                cur.execute(f"SELECT * FROM {table} WHERE false")
+                for column in [d[0] for d in cur.description or ()]:
+                    described = self.comment(name, column)
+                    if described:
+                        cur.execute(
+                            f"COMMENT ON COLUMN {table}.{self.quote(column)} IS "
+                            f"{_literal(described)}"
+                        )
+        con.commit()
+
+    def existing_tables(self, con: Any) -> set[str]:
+        with con.cursor() as cur:
+            cur.execute(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema = current_schema()"
+            )
+            return {str(row[0]) for row in cur.fetchall()}
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
