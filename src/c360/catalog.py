@@ -23,7 +23,6 @@ TABLES: dict[str, TableSpec] = {
             "customer_content_stats",
             "One row per contract: seconds per category, activeness, taste, RFM and segment.",
             primary_key=("contract",),
-            indexes=(("customer_type",), ("last_active",)),
         ),
         TableSpec(
             "fact_usage",

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from c360.sinks._text import encode_batch, parquet_batches
+from c360.sinks._text import encode_batch, parquet_batches, prefetch
 from c360.sinks.base import Partitioned, partition_changes
 
 
@@ -72,3 +74,31 @@ def test_partition_changes(tmp_path: Path) -> None:
     stale, todo = partition_changes(Partitioned("k", {2: two, 3: three}), loaded)
     assert (stale, todo) == ([1, 2], [2, 3])
     assert partition_changes(Partitioned("k", {1: one}), {1: stat[one]}) == ([], [])
+
+
+def test_prefetch_yields_everything_in_order_and_raises_the_producers_error() -> None:
+    assert list(prefetch(iter(range(50)))) == list(range(50))
+
+    def failing() -> Iterator[int]:
+        yield 1
+        raise ValueError("bad batch")
+
+    got = []
+    with pytest.raises(ValueError, match="bad batch"):
+        for item in prefetch(failing()):
+            got.append(item)
+    assert got == [1]
+
+
+def test_prefetch_stops_its_producer_when_the_consumer_stops() -> None:
+    produced = []
+
+    def endless() -> Iterator[int]:
+        for i in itertools.count():
+            produced.append(i)
+            yield i
+
+    for item in prefetch(endless(), ahead=2):
+        if item == 3:
+            break
+    assert len(produced) <= 3 + 2 + 2  # what was consumed, queued, and in hand

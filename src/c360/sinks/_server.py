@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 from urllib.parse import SplitResult, unquote, urlsplit
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from c360.catalog import COLUMNS, TABLES
 from c360.errors import ConfigError
@@ -112,8 +113,14 @@ class ServerSink(Sink):
         """A DB-API connection with autocommit off; driver errors become ``SinkError``s."""
 
     @abstractmethod
-    def bulk_load(self, con: Any, table: str, columns: Sequence[str], files: list[Path]) -> None:
-        """Append the rows of Parquet files to ``table`` by the server's bulk path."""
+    def bulk_load(
+        self, con: Any, table: str, columns: Sequence[str], files: list[Path], *, private: bool
+    ) -> None:
+        """Append the rows of Parquet files to ``table`` by the server's bulk path.
+
+        ``private``: a staging table no reader sees, which may be loaded over other connections;
+        otherwise the rows go through ``con``, inside its transaction.
+        """
 
     @abstractmethod
     def finish_tables(self, con: Any, names: Sequence[str]) -> None:
@@ -155,7 +162,8 @@ class ServerSink(Sink):
                 if isinstance(files, Partitioned):
                     self._record_partitions(con, name, files)
             con.commit()
-            return {name: self._count(con, name) for name in tables}
+        # The rows of the files: every bulk load checks that all of them arrived.
+        return {name: _rows(tables[name]) for name in tables}
 
     def _stage(self, con: Any, name: str, paths: list[Path]) -> None:
         spec = TABLES.get(name)
@@ -165,7 +173,7 @@ class ServerSink(Sink):
         cur.execute(f"DROP TABLE IF EXISTS {self.quote(staging)}")
         key = spec.primary_key if spec else ()
         cur.execute(self.create_table_sql(staging, schema, primary_key=key))
-        self.bulk_load(con, staging, schema.names, paths)
+        self.bulk_load(con, staging, schema.names, paths, private=True)
 
     def _drop_staging(self, con: Any, names: Sequence[str]) -> None:
         try:
@@ -176,12 +184,6 @@ class ServerSink(Sink):
             con.commit()
         except Exception:  # the connection may be gone; the staging tables are dropped next time
             return
-
-    def _count(self, con: Any, name: str) -> int:
-        cur = con.cursor()
-        cur.execute(f"SELECT count(*) FROM {self.quote(name)}")
-        row = cur.fetchone()
-        return int(row[0]) if row else 0
 
     # -- partitions -----------------------------------------------------------------------
 
@@ -217,7 +219,7 @@ class ServerSink(Sink):
             )
         if todo:
             columns = parquet_schema(table.files[todo[0]]).names
-            self.bulk_load(con, name, columns, [table.files[v] for v in todo])
+            self.bulk_load(con, name, columns, [table.files[v] for v in todo], private=False)
         self._record_partitions(con, name, table)
 
     def _create_partitions_table(self, con: Any) -> None:
@@ -272,6 +274,10 @@ class ServerSink(Sink):
         if column is None:
             return spec.description if spec else ""
         return COLUMNS.get(column, "")
+
+
+def _rows(files: TableFiles) -> int:
+    return sum(pq.read_metadata(path).num_rows for path in _paths(files))
 
 
 def _paths(files: TableFiles) -> list[Path]:

@@ -7,19 +7,24 @@ encoding is vectorised with Arrow compute (no Python loop over rows), one bounde
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+T = TypeVar("T")
 NULL = "\\N"
 #: Rows per encoded batch: bounded memory whatever the table's size.
 BATCH_ROWS = 100_000
 # Backslash first, so the escapes added after it are not escaped again.
 _ESCAPES = (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"))
+_SPECIAL = r"[\\\t\n\r]"
 
 
 def encode_column(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
@@ -32,8 +37,10 @@ def encode_column(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedAr
         text = pc.strftime(column, format="%Y-%m-%d %H:%M:%S")
     elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
         text = column
-        for plain, escaped in _ESCAPES:
-            text = pc.replace_substring(text, plain, escaped)
+        # One scan to skip the four replacements in the usual case: nothing to escape.
+        if pc.any(pc.match_substring_regex(column, _SPECIAL)).as_py():
+            for plain, escaped in _ESCAPES:
+                text = pc.replace_substring(text, plain, escaped)
     else:
         text = pc.cast(column, pa.string())
     return pc.fill_null(text, NULL)
@@ -67,3 +74,60 @@ def parquet_batches(paths: list[Path], *, batch_rows: int = BATCH_ROWS) -> Itera
 
 def parquet_schema(path: Path) -> pa.Schema:
     return pq.read_schema(path)
+
+
+def encoded_text(paths: list[Path], *, batch_rows: int = BATCH_ROWS) -> Iterator[tuple[bytes, int]]:
+    """(text, rows) of each batch of the files, encoded one batch ahead in a background thread.
+
+    Arrow's compute kernels release the GIL, so the next batch is encoded while the caller sends
+    the previous one to the server. At most ``AHEAD`` batches wait in memory.
+    """
+    batches = parquet_batches(paths, batch_rows=batch_rows)
+    return prefetch((encode_batch(b), b.num_rows) for b in batches)
+
+
+#: Encoded batches that may wait for the sender.
+AHEAD = 2
+_DONE = object()
+
+
+def prefetch(items: Iterator[T], *, ahead: int = AHEAD) -> Iterator[T]:
+    """Yield ``items``, computing them in a background thread at most ``ahead`` items early.
+
+    An exception in the producer is raised in the consumer; a consumer that stops early stops
+    the producer.
+    """
+    box: queue.Queue[object] = queue.Queue(maxsize=ahead)
+    stop = threading.Event()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                box.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put(item):
+                    return
+            put(_DONE)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            put(exc)
+
+    worker = threading.Thread(target=produce, name="c360-encode", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = box.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        worker.join()

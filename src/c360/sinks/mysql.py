@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,7 @@ import pymysql
 from c360.catalog import TABLES
 from c360.errors import C360Error, SinkError, TransientError
 from c360.sinks._server import PASSWORD_VARIABLE, RETIRED, STAGING, ServerSink
-from c360.sinks._text import encode_batch, parquet_batches
+from c360.sinks._text import encoded_text
 
 _TYPES = {
     "int8": "TINYINT",
@@ -38,6 +40,10 @@ _TYPES = {
 }
 
 
+#: Connections loading a staging table at once (the server parses each file on one thread).
+LOADERS = 2
+#: Rows per temporary text file.
+CHUNK_ROWS = 200_000
 #: Seconds a blocked send may wait before the load fails (a healthy server reads the file as
 #: fast as it inserts; a killed session stops reading without closing the socket).
 WRITE_TIMEOUT_S = 10
@@ -79,11 +85,10 @@ class MySQLSink(ServerSink):
             f"DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin COMMENT={_literal(self.comment(name))}"
         )
 
-    @contextmanager
-    def connection(self) -> Iterator[Any]:
+    def _open(self) -> Any:
         a = self.address
         try:
-            con = pymysql.connect(
+            return pymysql.connect(
                 host=a.host,
                 port=a.port,
                 user=a.user,
@@ -98,6 +103,10 @@ class MySQLSink(ServerSink):
             )
         except pymysql.err.Error as exc:
             raise self._translate(exc) from exc
+
+    @contextmanager
+    def connection(self) -> Iterator[Any]:
+        con = self._open()
         try:
             yield con
         except pymysql.err.Error as exc:
@@ -139,33 +148,108 @@ class MySQLSink(ServerSink):
             f"{message.splitlines()[0] if message else type(exc).__name__}"
         )
 
-    def bulk_load(self, con: Any, table: str, columns: Sequence[str], files: list[Path]) -> None:
-        expected = 0
-        fd, name = tempfile.mkstemp(prefix="c360-", suffix=".tsv")
+    def bulk_load(
+        self, con: Any, table: str, columns: Sequence[str], files: list[Path], *, private: bool
+    ) -> None:
+        """Encode the rows into temporary text files of ``CHUNK_ROWS`` and LOAD each one.
+
+        A ``private`` (staging) table is loaded over ``LOADERS`` connections at once while the
+        next chunk is encoded; a live table only over ``con``, inside its transaction.
+        """
+        expected = loaded = 0
+        pool = ThreadPoolExecutor(max_workers=LOADERS) if private else None
+        sessions: list[Any] = []
+        local = threading.local()
+
+        def load(path: Path) -> int:
+            if pool is None:
+                return self._load_file(con, table, columns, path)
+            session = getattr(local, "con", None)
+            if session is None:
+                session = local.con = self._open()
+                sessions.append(session)
+            rows = self._load_file(session, table, columns, path)
+            session.commit()
+            return rows
+
+        pending: list[Future[int]] = []
+        written: list[Path] = []
         try:
-            with os.fdopen(fd, "wb") as out:
-                for batch in parquet_batches(files):
-                    out.write(encode_batch(batch))
-                    expected += batch.num_rows
-            cur = con.cursor()
-            cols = ", ".join(self.quote(c) for c in columns)
-            try:
-                loaded = cur.execute(
+            for path, rows in self._chunk_files(files, written):
+                expected += rows
+                if pool is None:
+                    loaded += load(path)
+                    continue
+                pending.append(pool.submit(load, path))
+                # Bounded: at most two chunks wait on disk for a free loader.
+                while len(pending) > LOADERS + 1:
+                    loaded += pending.pop(0).result()
+            for future in pending:
+                loaded += future.result()
+        except pymysql.err.Error as exc:
+            raise self._translate(exc) from exc
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+            for session in sessions:
+                session.close()
+            for path in written:  # chunks not loaded because an earlier one failed
+                path.unlink(missing_ok=True)
+        if loaded != expected:
+            raise SinkError(
+                f"loading {table.removesuffix(STAGING)} into {self.describe()} failed, previous "
+                f"tables kept: {loaded} of {expected} rows arrived"
+            )
+
+    def _chunk_files(self, files: list[Path], written: list[Path]) -> Iterator[tuple[Path, int]]:
+        """Temporary text files of about ``CHUNK_ROWS`` rows each (also listed in ``written``)."""
+        out: Any = None
+        path: Path | None = None
+        rows = 0
+        try:
+            for text, batch_rows in encoded_text(files):
+                if out is None:
+                    fd, name = tempfile.mkstemp(prefix="c360-", suffix=".tsv")
+                    out, path, rows = os.fdopen(fd, "wb"), Path(name), 0
+                    written.append(path)
+                out.write(text)
+                rows += batch_rows
+                if rows >= CHUNK_ROWS:
+                    out.close()
+                    out = None
+                    assert path is not None
+                    yield path, rows
+            if out is not None:
+                out.close()
+                out = None
+                assert path is not None
+                yield path, rows
+        finally:
+            if out is not None:
+                out.close()
+
+    def _load_file(self, con: Any, table: str, columns: Sequence[str], path: Path) -> int:
+        """LOAD one text file; fail on any warning (``LOCAL`` turns errors into warnings)."""
+        cur = con.cursor()
+        cols = ", ".join(self.quote(c) for c in columns)
+        try:
+            loaded = int(
+                cur.execute(
                     f"LOAD DATA LOCAL INFILE %s INTO TABLE {self.quote(table)} "
                     f"CHARACTER SET utf8mb4 ({cols})",
-                    (name,),
+                    (str(path),),
                 )
-            except AttributeError as exc:
-                # PyMySQL fails this way when the server drops the connection mid-file.
-                if getattr(con, "_sock", True) is not None:
-                    raise
-                raise TransientError(
-                    f"the connection to {self.describe()} was lost while loading "
-                    f"{table.removesuffix(STAGING)}, previous tables kept; run again"
-                ) from exc
+            )
+        except AttributeError as exc:
+            # PyMySQL fails this way when the server drops the connection mid-file.
+            if getattr(con, "_sock", True) is not None:
+                raise
+            raise TransientError(
+                f"the connection to {self.describe()} was lost while loading "
+                f"{table.removesuffix(STAGING)}, previous tables kept; run again"
+            ) from exc
         finally:
-            Path(name).unlink(missing_ok=True)
-        # LOCAL makes the server skip bad or duplicate rows with a warning instead of failing.
+            path.unlink(missing_ok=True)
         cur.execute("SHOW WARNINGS LIMIT 1")
         warning = cur.fetchone()
         if warning is not None:
@@ -173,11 +257,7 @@ class MySQLSink(ServerSink):
                 f"loading {table.removesuffix(STAGING)} into {self.describe()} failed, previous "
                 f"tables kept: {warning[2]}"
             )
-        if loaded != expected:
-            raise SinkError(
-                f"loading {table.removesuffix(STAGING)} into {self.describe()} failed, previous "
-                f"tables kept: {loaded} of {expected} rows arrived"
-            )
+        return loaded
 
     def finish_tables(self, con: Any, names: Sequence[str]) -> None:
         cur = con.cursor()

@@ -19,7 +19,7 @@ from psycopg import errors as pg_errors
 from c360.catalog import TABLES
 from c360.errors import C360Error, SinkError, TransientError
 from c360.sinks._server import PASSWORD_VARIABLE, STAGING, ServerSink
-from c360.sinks._text import encode_batch, parquet_batches
+from c360.sinks._text import encoded_text
 
 _TYPES = {
     "int8": "SMALLINT",
@@ -78,7 +78,8 @@ class PostgresSink(ServerSink):
                 dbname=a.database,
                 autocommit=False,
                 connect_timeout=10,
-                options="-c TimeZone=UTC",
+                # Index builds sort in memory up to this much (the server default is 64 MB).
+                options="-c TimeZone=UTC -c maintenance_work_mem=256MB",
             )
         except psycopg.Error as exc:
             raise self._translate(exc) from exc
@@ -122,11 +123,22 @@ class PostgresSink(ServerSink):
                 )
         return SinkError(f"loading the warehouse {where} failed, previous tables kept: {first}")
 
-    def bulk_load(self, con: Any, table: str, columns: Sequence[str], files: list[Path]) -> None:
+    def bulk_load(
+        self, con: Any, table: str, columns: Sequence[str], files: list[Path], *, private: bool
+    ) -> None:
+        # One COPY inside the publishing transaction; the next batch is encoded while one is sent.
         cols = ", ".join(self.quote(c) for c in columns)
-        with con.cursor() as cur, cur.copy(f"COPY {self.quote(table)} ({cols}) FROM STDIN") as copy:
-            for batch in parquet_batches(files):
-                copy.write(encode_batch(batch))
+        expected = 0
+        with con.cursor() as cur:
+            with cur.copy(f"COPY {self.quote(table)} ({cols}) FROM STDIN") as copy:
+                for text, rows in encoded_text(files):
+                    copy.write(text)
+                    expected += rows
+            if cur.rowcount != expected:
+                raise SinkError(
+                    f"loading {table.removesuffix(STAGING)} into {self.describe()} failed, "
+                    f"previous tables kept: {cur.rowcount} of {expected} rows arrived"
+                )
 
     def finish_tables(self, con: Any, names: Sequence[str]) -> None:
         with con.cursor() as cur:
