@@ -16,6 +16,7 @@ from c360.engines.base import Engine
 from c360.errors import EngineError, InputError
 from c360.io.lines import read_lines
 from c360.rules._keys import KEY_DIGITS, KEY_FUNCTION
+from c360.rules.search import NFC_FUNCTION
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -101,10 +102,15 @@ KEY_FUNCTION_SQL = (
 )
 
 
+#: The rules' Unicode NFC function.
+NFC_FUNCTION_SQL = f"CREATE OR REPLACE MACRO {NFC_FUNCTION}(x) AS nfc_normalize(x)"
+
+
 def connect(**settings: object) -> DuckDBBackend:
     """An Ibis DuckDB backend with the functions the rules call."""
     con = ibis.duckdb.connect(**settings)
     con.raw_sql(KEY_FUNCTION_SQL)
+    con.raw_sql(NFC_FUNCTION_SQL)
     return con
 
 
