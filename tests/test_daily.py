@@ -14,13 +14,13 @@ import pytest
 
 from _support import content_line, write_day
 from c360.app import C360
-from c360.catalog import TABLES
+from c360.catalog import tables_of
 from c360.config import load_config
 from c360.generate.content import write_content_day
 from c360.generate.population import make_population
 from c360.pipeline import RunReport
 
-MODEL_TABLES = sorted(set(TABLES) - {"pipeline_runs", "ingested_files"})
+MODEL_TABLES = sorted(tables_of("content"))
 D0, D1, D2, D3 = (date(2022, 4, 1) + timedelta(days=i) for i in range(4))
 A, B = "HNH000001", "SGJ000002"
 

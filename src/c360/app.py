@@ -84,8 +84,10 @@ class C360:
         lake: Path | str | None = None,
         start: date | None = None,
         end: date | None = None,
+        search: Path | str | None = None,
+        mapping: Path | str | None = None,
     ) -> RunReport:
-        """Ingest new content files, rebuild the window's tables, publish them."""
+        """Ingest new content (and search) files, rebuild the window's tables, publish them."""
         from c360.engines import create_engine
         from c360.errors import ConfigError
         from c360.pipeline import ContentPipeline, LakeLayout, RunRequest
@@ -95,7 +97,14 @@ class C360:
             raise ConfigError(f"--from {start} is after --to {end}")
         lake_path = Path(lake) if lake is not None else self.config.paths.lake
         sink = create_sink(warehouse or self.config.paths.warehouse)
-        request = RunRequest(content=Path(content), lake=lake_path, start=start, end=end)
+        request = RunRequest(
+            content=Path(content),
+            lake=lake_path,
+            start=start,
+            end=end,
+            search=Path(search) if search is not None else None,
+            mapping=Path(mapping) if mapping is not None else None,
+        )
         scratch = str(LakeLayout(lake_path).scratch)
         with create_engine(self.config.engine, scratch=scratch) as engine:
             pipeline = ContentPipeline(engine, sink, self.config, reporter=self.reporter)
@@ -106,7 +115,12 @@ class C360:
         root = Path(out)
         generated = self.generate(root / "raw", scale=scale, seed=seed)
         warehouse = str(root / "c360.duckdb")
-        run = self.run(generated.content_dir, warehouse=warehouse, lake=root / "lake")
+        run = self.run(
+            generated.content_dir,
+            warehouse=warehouse,
+            lake=root / "lake",
+            search=generated.search_dir,
+        )
         return DemoReport(generated=generated, run=run, warehouse=warehouse)
 
     def load(self, source: Path | str, *, to: str) -> LoadReport:

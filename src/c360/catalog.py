@@ -14,6 +14,8 @@ class TableSpec:
     primary_key: tuple[str, ...] = ()
     indexes: tuple[tuple[str, ...], ...] = ()
     layer: str = "gold"
+    #: Which part of a run produces it: "content", "search" (with --search) or "run" (always).
+    source: str = "content"
 
 
 TABLES: dict[str, TableSpec] = {
@@ -63,16 +65,50 @@ TABLES: dict[str, TableSpec] = {
             layer="quality",
         ),
         TableSpec(
+            "search_monthly_top",
+            "Per user and month (YYYY-MM): the most searched keyword, its count and category.",
+            primary_key=("user_id", "month"),
+            source="search",
+        ),
+        TableSpec(
+            "keyword_category",
+            "Per normalised keyword: its genre, the source that decided it, confidence, version.",
+            primary_key=("keyword_norm",),
+            source="search",
+        ),
+        TableSpec(
+            "customer_search_stats",
+            "Per user seen in the previous or current month: top keywords, categories, change.",
+            primary_key=("user_id",),
+            source="search",
+        ),
+        TableSpec(
+            "search_quality",
+            "Per folder date: search rows by reason they are not counted, and clock skews.",
+            primary_key=("file_date", "reason"),
+            layer="quality",
+            source="search",
+        ),
+        TableSpec(
+            "quarantine_search",
+            "Junk search rows of the window: file, row, reason and the raw values.",
+            indexes=(("reason",), ("file_date",)),
+            layer="quality",
+            source="search",
+        ),
+        TableSpec(
             "ingested_files",
             "Input files ingested into the lake: size, checksum, rows accepted/rejected, run id.",
             primary_key=("source", "name"),
             layer="state",
+            source="run",
         ),
         TableSpec(
             "pipeline_runs",
             "One row per run: window, inputs, rows in and out, timings, status.",
             primary_key=("run_id",),
             layer="state",
+            source="run",
         ),
     )
 }
@@ -118,7 +154,7 @@ COLUMNS: dict[str, str] = {
     "day_of_week": "ISO day of week, 1 = Monday.",
     "day_name": "Name of the day of week.",
     "week": "ISO week of the year.",
-    "month": "Month number.",
+    "month": "Month: its number in dim_date; YYYY-MM of the effective date in search tables.",
     "year": "Year.",
     "is_weekend": "Saturday or Sunday.",
     "active_contracts": "Contracts with any valid row that day.",
@@ -129,4 +165,28 @@ COLUMNS: dict[str, str] = {
     "line_no": "Physical line number in the input file (1-based).",
     "reason": "Quarantine reason code.",
     "raw": "The line as read.",
+    "user_id": "Search user id (digits, leading zeros kept).",
+    "most_search": "Most searched normalised keyword (ties: latest search, then keyword).",
+    "search_count": "Searches of that keyword by the user in the month.",
+    "keyword_norm": "Keyword: NFC, whitespace collapsed, trimmed, lower-cased.",
+    "source": "Who decided the category: mapping, llm, model or rule (null: nobody yet).",
+    "confidence": "Confidence of the decision, 0-1.",
+    "version": "Model or prompt version that decided it.",
+    "decided_in": "Run that decided it.",
+    "previous_month": "The earlier month compared (YYYY-MM).",
+    "current_month": "The later month compared (YYYY-MM).",
+    "most_search_prev": "Top keyword in the previous month.",
+    "category_prev": "Its category.",
+    "most_search_curr": "Top keyword in the current month.",
+    "category_curr": "Its category.",
+    "trending_type": "Unchanged, Changed, New (current month only) or Lapsed (previous only).",
+    "category_change": "Unchanged, or '<previous> -> <current>' (None for a missing month).",
+    "event_id": "eventID of the search event.",
+    "keyword": "Keyword as logged.",
+    "datetime": "Event time as logged.",
 }
+
+
+def tables_of(source: str) -> list[str]:
+    """Names of the tables a part of a run produces (``content``, ``search`` or ``run``)."""
+    return [name for name, spec in TABLES.items() if spec.source == source]

@@ -104,6 +104,14 @@ def run(
         Path | None,
         typer.Option(help="Parquet lake folder (bronze, gold, state) (default: data/lake)."),
     ] = None,
+    search: Annotated[
+        Path | None,
+        typer.Option(help="Folder of search log day folders (YYYYMMDD/ with Parquet parts)."),
+    ] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(help="CSV keyword,category: categories you already know for keywords."),
+    ] = None,
     start: Annotated[
         str | None, typer.Option("--from", help="First day of the window, YYYY-MM-DD.")
     ] = None,
@@ -139,7 +147,15 @@ def run(
     window = (_day(start, "--from"), _day(end, "--to"))
     with RichReporter(verbose=verbose) as reporter, _guard(verbose):
         facade = _facade(config, overrides, reporter)
-        report = facade.run(content, warehouse=warehouse, lake=lake, start=window[0], end=window[1])
+        report = facade.run(
+            content,
+            warehouse=warehouse,
+            lake=lake,
+            start=window[0],
+            end=window[1],
+            search=search,
+            mapping=mapping,
+        )
     _print_run(report)
 
 
@@ -241,6 +257,10 @@ def _print_run(report: RunReport) -> None:
             if report.quarantine_reasons else "")),
         ("duplicate _ids dropped", f"{report.duplicates:,}"),
         ("customers profiled", f"{report.contracts_profiled:,}"),
+        *([("search", f"{report.search.days_found} days, {report.search.rows_read:,} rows, "
+                      f"{report.search.searches_counted:,} searches by {report.search.users:,} "
+                      f"users, months {', '.join(report.search.months)}")]
+          if report.search else []),
         ("time", f"{sum(v for k, v in report.timings.items() if '.' not in k):.1f} s ("
                  + ", ".join(f"{k} {v:.1f}" for k, v in report.timings.items()
                              if "." not in k) + ")"),
@@ -269,6 +289,9 @@ def _print_samples(facade: C360, warehouse: str) -> None:
         ("customer_content_stats", ["contract", "total_duration", "active_days", "most_watch",
                                     "taste", "activeness", "customer_type"]),
         ("top_apps", ["rank", "app_name", "category", "total_duration", "contracts"]),
+        ("search_monthly_top", ["user_id", "month", "most_search", "search_count", "category"]),
+        ("customer_search_stats", ["user_id", "most_search_prev", "most_search_curr",
+                                   "trending_type", "category_change"]),
     ):  # fmt: skip
         data = facade.read_table(name, warehouse=warehouse, limit=5).select(columns)
         table = Table(title=name, title_justify="left")

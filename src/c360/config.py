@@ -82,6 +82,33 @@ class ContentConfig(_Section):
         return value
 
 
+#: The 13 genres and Other of the search taxonomy (SPEC 2.6), in a fixed order.
+SEARCH_CATEGORIES: tuple[str, ...] = (
+    "Action",
+    "Romance",
+    "Comedy",
+    "Horror",
+    "Animation",
+    "Drama",
+    "C Drama",
+    "K Drama",
+    "Sports",
+    "Music",
+    "Reality Show",
+    "TV Channel",
+    "News",
+    "Other",
+)
+
+
+class SearchConfig(_Section):
+    """Validation and normalisation of search rows (SPEC 2.5)."""
+
+    user_pattern: str = r"^[0-9]{1,12}$"
+    #: Keywords that are not searches (voice-search prompts), compared after normalisation.
+    placeholders: tuple[str, ...] = ("tìm kiếm bằng giọng nói", "voice search")
+
+
 class ProfileConfig(_Section):
     """Thresholds of the customer profile (SPEC 2.3)."""
 
@@ -131,6 +158,7 @@ class C360Config(_Section):
     """The whole configuration."""
 
     content: ContentConfig = Field(default_factory=ContentConfig)
+    search: SearchConfig = Field(default_factory=SearchConfig)
     profile: ProfileConfig = Field(default_factory=ProfileConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)
     paths: PathsConfig = Field(default_factory=PathsConfig)

@@ -34,6 +34,7 @@ from c360.io.files import FileScan, SourceFile, find_content_files, scan
 from c360.io.state import FileRecord, IngestState, write_atomic
 from c360.rules import content as content_rules
 from c360.rules import star
+from c360.search import SearchPipeline, SearchReport
 from c360.sinks.base import Partitioned, Sink, TableFiles
 
 CONTENT = "content"
@@ -47,6 +48,8 @@ class RunRequest:
     lake: Path
     start: date | None = None
     end: date | None = None
+    search: Path | None = None
+    mapping: Path | None = None
 
 
 @dataclass
@@ -74,6 +77,7 @@ class RunReport:
     warehouse: str = ""
     status: str = "running"
     error: str | None = None
+    search: SearchReport | None = None
 
 
 class LakeLayout:
@@ -153,6 +157,20 @@ class ContentPipeline:
                 self._ingest(files, state, layout, report)
             with self._timed(report, "transform"):
                 tables = self._transform(files, state, layout, request, report)
+            if request.search is not None:
+                with self._timed(report, "search"):
+                    search_tables, report.search = SearchPipeline(
+                        self.engine, self.config, reporter=self.reporter
+                    ).run(
+                        request.search,
+                        lake=request.lake,
+                        state=state,
+                        run_id=report.run_id,
+                        start=request.start,
+                        end=request.end,
+                        mapping=request.mapping,
+                    )
+                tables.update(search_tables)
             # The warehouse copy of the run record says "succeeded": it is published in the same
             # transaction as the tables, so it exists only if they do. The lake's own run
             # history is updated after the publish returns.

@@ -255,22 +255,25 @@ def test_monthly_top_is_per_user_and_month(execute: Execute) -> None:
 
 
 def test_taste_change_four_cases(execute: Execute) -> None:
+    rows = [
+        ("same", "2022-06", "a", "Drama"),
+        ("same", "2022-07", "b", "Drama"),
+        ("moved", "2022-06", "c", "Action"),
+        ("moved", "2022-07", "d", "Romance"),
+        ("new", "2022-07", "e", "K Drama"),
+        ("gone", "2022-06", "f", "News"),
+        ("other", "2022-05", "g", "Music"),  # neither month compared
+        ("un", "2022-06", "h", "Unknown"),
+        ("un", "2022-07", "i", "Unknown"),
+    ]
     top = ibis.memtable(
         pa.table(
             {
-                "user_id": ["same", "same", "moved", "moved", "new", "gone", "other"],
-                "month": [
-                    "2022-06",
-                    "2022-07",
-                    "2022-06",
-                    "2022-07",
-                    "2022-07",
-                    "2022-06",
-                    "2022-05",
-                ],
-                "most_search": ["a", "b", "c", "d", "e", "f", "g"],
-                "search_count": [1] * 7,
-                "category": ["Drama", "Drama", "Action", "Romance", "K Drama", "News", "Music"],
+                "user_id": [r[0] for r in rows],
+                "month": [r[1] for r in rows],
+                "most_search": [r[2] for r in rows],
+                "search_count": [1] * len(rows),
+                "category": [r[3] for r in rows],
             }
         )
     )
@@ -284,6 +287,7 @@ def test_taste_change_four_cases(execute: Execute) -> None:
         ("moved", "c", "d", "Changed", "Action -> Romance"),
         ("new", None, "e", "New", "None -> K Drama"),
         ("same", "a", "b", "Unchanged", "Unchanged"),
+        ("un", "h", "i", None, "Unknown -> Unknown"),
     ]  # fmt: skip
 
 

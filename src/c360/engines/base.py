@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from c360.config import EngineConfig
-    from c360.io.files import SourceFile
+    from c360.io.files import SearchDay, SourceFile
 
 
 class Engine(ABC):
@@ -37,6 +37,14 @@ class Engine(ABC):
 
         ``plain_text`` False means the file has bytes that are not UTF-8 (or other bytes the fast
         reader cannot take): the engine must still return every line, flagging bad encodings.
+        """
+
+    @abstractmethod
+    def decode_search(self, day: SearchDay) -> ir.Table:
+        """Every row of a search day's Parquet parts as ``rules.search.DECODED_COLUMNS``.
+
+        Values are read as text whatever the part's column types; a column missing from a part
+        reads as null.
         """
 
     @abstractmethod

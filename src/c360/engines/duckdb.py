@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from c360.config import EngineConfig
-    from c360.io.files import SourceFile
+    from c360.io.files import SearchDay, SourceFile
 
 # One parse per line: json_valid guards json_transform (which raises on malformed text), and the
 # CASE only runs the transform on valid lines. String fields come back as text, TotalDuration as
@@ -114,6 +114,19 @@ def connect(**settings: object) -> DuckDBBackend:
     return con
 
 
+#: Search log column → the decoded column it becomes (rules.search.DECODED_COLUMNS).
+_SEARCH_COLUMNS = {
+    "eventID": "event_id",
+    "datetime": "datetime",
+    "user_id": "user_id",
+    "keyword": "keyword",
+    "category": "category",
+    "platform": "platform",
+    "networkType": "network_type",
+    "action": "action",
+}
+
+
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -157,6 +170,29 @@ class DuckDBEngine(Engine):
             exclude=exclude,
         )
         return self._view("decoded_content", sql)
+
+    def decode_search(self, day: SearchDay) -> ir.Table:
+        listing = ", ".join(_quote(str(p)) for p in day.parts)
+        scan = (
+            f"read_parquet([{listing}], union_by_name = true, filename = true, "
+            "file_row_number = true, hive_partitioning = false)"
+        )
+        try:
+            present = {
+                row[0] for row in self.con.con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()
+            }
+        except duckdb.Error as exc:
+            raise InputError(f"search day {day.folder}: {_first_line(exc)}") from exc
+        columns = []
+        for source, name in _SEARCH_COLUMNS.items():
+            value = f'CAST("{source}" AS VARCHAR)' if source in present else "NULL::VARCHAR"
+            columns.append(f"{value} AS {name}")
+        sql = (
+            f"SELECT {_quote(day.name)} || '/' || parse_filename(filename) AS source_file, "
+            f"DATE '{day.day.isoformat()}' AS file_date, file_row_number + 1 AS line_no, "
+            f"{', '.join(columns)} FROM {scan}"
+        )
+        return self._view("decoded_search", sql)
 
     def _view(self, name: str, sql: str) -> ir.Table:
         # A view keeps DuckDB-specific reader SQL out of Ibis' SQL parser.

@@ -64,6 +64,13 @@ class _Inflater:
         return self._inflate.eof
 
 
+def _check_folder(folder: Path, kind: str) -> None:
+    if not folder.exists():
+        raise InputError(f"{kind} folder {folder} does not exist")
+    if not folder.is_dir():
+        raise InputError(f"{kind} path {folder} is not a folder")
+
+
 def find_content_files(
     folder: Path, *, start: date | None = None, end: date | None = None
 ) -> tuple[list[SourceFile], list[Path]]:
@@ -75,10 +82,7 @@ def find_content_files(
     Raises:
         InputError: the folder does not exist or is not a folder.
     """
-    if not folder.exists():
-        raise InputError(f"content folder {folder} does not exist")
-    if not folder.is_dir():
-        raise InputError(f"content path {folder} is not a folder")
+    _check_folder(folder, "content")
     found: list[SourceFile] = []
     misnamed: list[Path] = []
     for path in sorted(folder.iterdir()):
@@ -149,3 +153,63 @@ def scan(path: Path) -> FileScan:
         except UnicodeDecodeError:
             plain = False
     return FileScan(checksum=digest.hexdigest(), plain_text=plain)
+
+
+@dataclass(frozen=True)
+class SearchDay:
+    """One day folder of search logs: its Parquet parts (``_SUCCESS`` and ``.crc`` ignored)."""
+
+    folder: Path
+    day: date
+    parts: tuple[Path, ...]
+
+    @property
+    def name(self) -> str:
+        return self.folder.name
+
+    def fingerprint(self) -> str:
+        """Names, sizes and mtimes of the parts: changes when a part is added, removed or
+        rewritten (Spark rewrites a day's folder whole)."""
+        digest = hashlib.sha256()
+        for part in self.parts:
+            stat = part.stat()
+            digest.update(f"{part.name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        return digest.hexdigest()[:16]
+
+
+def find_search_days(
+    folder: Path, *, start: date | None = None, end: date | None = None
+) -> tuple[list[SearchDay], list[Path]]:
+    """Day folders (``YYYYMMDD/``) of search logs within [start, end], sorted by date.
+
+    Returns:
+        The days that hold at least one Parquet part, and the folders or files that look like
+        inputs but are not (a name that is not a date, a day without parts).
+
+    Raises:
+        InputError: the folder does not exist or is not a folder.
+    """
+    _check_folder(folder, "search")
+    found: list[SearchDay] = []
+    skipped: list[Path] = []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith((".", "_")) or not path.is_dir():
+            continue
+        day = parse_day(path.name) if re.fullmatch(r"\d{8}", path.name) else None
+        if day is None:
+            skipped.append(path)
+            continue
+        if (start and day < start) or (end and day > end):
+            continue
+        parts = tuple(
+            sorted(
+                p
+                for p in path.iterdir()
+                if p.is_file() and p.suffix == ".parquet" and not p.name.startswith((".", "_"))
+            )
+        )
+        if parts:
+            found.append(SearchDay(path, day, parts))
+        else:
+            skipped.append(path)
+    return found, skipped

@@ -213,7 +213,11 @@ UNKNOWN = "Unknown"
 
 def taste_change(top: ir.Table, *, previous: str, current: str) -> ir.Table:
     """``customer_search_stats``: each user seen in either month, with both months' top keyword
-    and category, ``trending_type`` and ``category_change``."""
+    and category, ``trending_type`` and ``category_change``.
+
+    ``trending_type`` is null when the user searched in both months but a category is still
+    ``Unknown``: whether the genre changed cannot be told yet.
+    """
     prev = top.filter(top.month == previous).select(
         user_id=top.user_id, most_search_prev=top.most_search, category_prev=top.category
     )
@@ -224,14 +228,17 @@ def taste_change(top: ir.Table, *, previous: str, current: str) -> ir.Table:
     user = joined.user_id.fill_null(joined._user)
     had_prev, has_curr = joined.most_search_prev.notnull(), joined.most_search_curr.notnull()
     same = joined.category_prev == joined.category_curr
+    undecided = joined.category_prev.isin([UNKNOWN]) | joined.category_curr.isin([UNKNOWN])
     trending = ibis.cases(
+        # Whether an unclassified keyword's genre changed is not known: null, not a guess.
+        (had_prev & has_curr & undecided.fill_null(False), ibis.null("string")),
         (had_prev & has_curr & same, "Unchanged"),
         (had_prev & has_curr, "Changed"),
         (has_curr, "New"),
         else_="Lapsed",
     )
     change = ibis.ifelse(
-        had_prev & has_curr & same,
+        (trending == "Unchanged").fill_null(False),
         "Unchanged",
         joined.category_prev.fill_null("None") + " -> " + joined.category_curr.fill_null("None"),
     )

@@ -1,0 +1,286 @@
+"""The search part of a run: day folders → bronze → the search tables (SPEC 1.2, 2.5–2.6).
+
+Each day folder is normalised once into ``bronze/search/date=D/part.parquet`` (every row with its
+event time, effective date, normalised keyword and verdict) and recorded in the ingestion state;
+a run reads only new or changed folders. The window's tables are then computed from bronze: search
+logs are small (~5 MB a day), so they are recomputed whole, which keeps ``eventID``
+de-duplication across days and month boundaries exact.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import ibis
+import pyarrow as pa
+
+from c360.config import SEARCH_CATEGORIES, C360Config
+from c360.errors import InputError
+from c360.io.files import SearchDay, find_search_days
+from c360.io.state import FileRecord, IngestState
+from c360.rules import search as search_rules
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from c360.console import Reporter
+    from c360.engines.base import Engine
+
+SEARCH = "search"
+#: Skip reasons that mark a row as junk (quarantined), not merely as "not a user's search".
+JUNK = ("bad_user_id", "no_letters")
+
+
+@dataclass
+class SearchReport:
+    """What the search part of a run did."""
+
+    days_found: int = 0
+    days_ingested: int = 0
+    rows_read: int = 0
+    searches_counted: int = 0
+    duplicates: int = 0
+    users: int = 0
+    months: tuple[str, ...] = ()
+    skipped: dict[str, int] = field(default_factory=dict)
+
+
+class SearchPipeline:
+    """Ingests search day folders and computes the search tables with one engine."""
+
+    def __init__(self, engine: Engine, config: C360Config, *, reporter: Reporter) -> None:
+        self.engine = engine
+        self.config = config
+        self.reporter = reporter
+
+    def bronze(self, lake: Path, day: SearchDay) -> Path:
+        return lake / "bronze" / SEARCH / f"date={day.day}" / "part.parquet"
+
+    def run(
+        self,
+        folder: Path,
+        *,
+        lake: Path,
+        state: IngestState,
+        run_id: str,
+        start: date | None,
+        end: date | None,
+        mapping: Path | None,
+    ) -> tuple[dict[str, Path], SearchReport]:
+        report = SearchReport()
+        days, skipped = find_search_days(folder, start=start, end=end)
+        for path in skipped:
+            self.reporter.warn(f"skipped {path}: not a day folder (YYYYMMDD/) with Parquet parts")
+        if not days:
+            raise InputError(f"no search day folders (YYYYMMDD/ with *.parquet) in {folder}")
+        report.days_found = len(days)
+        self._ingest(days, lake, state, run_id, report)
+
+        bronze = self.engine.read_parquet([self.bronze(lake, d) for d in days])
+        losers = self.engine.materialize(
+            search_rules.duplicate_event_losers(bronze), "search_losers"
+        )
+        searches = self.engine.materialize(
+            search_rules.counted_searches(bronze, losers), "counted_searches"
+        )
+        out: dict[str, Path] = {}
+        gold = lake / "gold"
+        keywords = keyword_categories(searches, _read_mapping(mapping), run_id=run_id)
+        out["keyword_category"] = gold / "keyword_category.parquet"
+        self.engine.write_parquet(keywords, out["keyword_category"])
+        categories = self.engine.read_parquet([out["keyword_category"]])
+        top = search_rules.with_categories(search_rules.monthly_top(searches), categories)
+        out["search_monthly_top"] = gold / "search_monthly_top.parquet"
+        self.engine.write_parquet(top, out["search_monthly_top"])
+        top = self.engine.read_parquet([out["search_monthly_top"]])
+
+        months = self.engine.to_pyarrow(top.select("month").distinct().order_by("month"))
+        report.months = tuple(str(m) for m in months.column("month").to_pylist())
+        # Compared: the last two months of the day folders, not of the effective dates (a
+        # window's last day spills a few searches into the next month).
+        previous, current = _last_two(tuple(sorted({f"{d.day:%Y-%m}" for d in days})))
+        out["customer_search_stats"] = gold / "customer_search_stats.parquet"
+        stats = search_rules.taste_change(top, previous=previous, current=current)
+        self.engine.write_parquet(stats, out["customer_search_stats"])
+
+        out["search_quality"] = gold / "search_quality.parquet"
+        self.engine.write_parquet(search_quality(bronze, losers), out["search_quality"])
+        out["quarantine_search"] = gold / "quarantine_search.parquet"
+        junk = bronze.filter(bronze.skip_reason.isin(JUNK))
+        self.engine.write_parquet(
+            junk.select(
+                "file_date", "source_file", "line_no", reason=junk.skip_reason,
+                event_id=junk.event_id, user_id=junk.user_id, keyword=junk.keyword,
+                datetime=junk.datetime,
+            ),
+            out["quarantine_search"],
+        )  # fmt: skip
+
+        totals = self.engine.to_pyarrow(
+            searches.aggregate(n=searches.count(), users=searches.user_id.nunique())
+        ).to_pylist()[0]
+        report.searches_counted, report.users = int(totals["n"]), int(totals["users"])
+        report.rows_read = sum(state.records[(SEARCH, d.name)].rows_read for d in days)
+        quality = self.engine.read_parquet([out["search_quality"]])
+        skipped_rows = self.engine.to_pyarrow(
+            quality.group_by("reason").aggregate(rows=quality.rows.sum())
+        )
+        report.skipped = {str(r["reason"]): int(r["rows"]) for r in skipped_rows.to_pylist()}
+        report.duplicates = report.skipped.get("duplicate_event", 0)
+        return out, report
+
+    def _ingest(
+        self,
+        days: list[SearchDay],
+        lake: Path,
+        state: IngestState,
+        run_id: str,
+        report: SearchReport,
+    ) -> None:
+        cfg = self.config.search
+        todo = []
+        for day in days:
+            record = state.get(SEARCH, day.name)
+            fresh = (
+                record is not None
+                and record.checksum == day.fingerprint()
+                and record.rules_hash == search_rules_hash(self.config)
+                and self.bronze(lake, day).exists()
+            )
+            if not fresh:
+                todo.append(day)
+        self.reporter.stage("search", total=len(todo))
+        for day in todo:
+            started = time.perf_counter()
+            decoded = self.engine.decode_search(day)
+            normalised = search_rules.normalise_search(
+                decoded, user_pattern=cfg.user_pattern, placeholders=cfg.placeholders
+            )
+            path = self.bronze(lake, day)
+            rows = self.engine.write_parquet(normalised, path)
+            written = self.engine.read_parquet([path])
+            counts = self.engine.to_pyarrow(
+                written.aggregate(
+                    counted=written.skip_reason.isnull().sum().cast("int64"),
+                    junk=written.skip_reason.isin(JUNK).sum().cast("int64"),
+                )
+            ).to_pylist()[0]
+            state.put(
+                FileRecord(
+                    source=SEARCH,
+                    name=day.name,
+                    path=str(day.folder.resolve()),
+                    file_date=day.day,
+                    size=sum(p.stat().st_size for p in day.parts),
+                    mtime_ns=max(p.stat().st_mtime_ns for p in day.parts),
+                    checksum=day.fingerprint(),
+                    rows_read=rows,
+                    rows_accepted=int(counts["counted"] or 0),
+                    rows_quarantined=int(counts["junk"] or 0),
+                    bronze_path=str(path),
+                    rules_hash=search_rules_hash(self.config),
+                    run_id=run_id,
+                    ingested_at=datetime.now(UTC),
+                )
+            )
+            report.days_ingested += 1
+            self.reporter.info(
+                f"search {day.name}: {rows:,} rows, {len(day.parts)} parts "
+                f"in {time.perf_counter() - started:.1f} s"
+            )
+            self.reporter.advance(day.name)
+
+
+def search_rules_hash(config: C360Config) -> str:
+    from c360.daily import digest
+
+    return digest(config.search.user_pattern, list(config.search.placeholders))
+
+
+def keyword_categories(searches: ir.Table, mapping: dict[str, str], *, run_id: str) -> ir.Table:
+    """``keyword_category``: every counted keyword, with its category where one is decided.
+
+    Categories come from the user's mapping (source ``mapping``); a keyword nobody classified yet
+    is ``Unknown`` with no source, never silently ``Other``.
+    """
+    keywords = searches.select("keyword_norm").distinct()
+    given = ibis.memtable(
+        pa.table(
+            {
+                "_keyword": pa.array(list(mapping), pa.string()),
+                "_category": pa.array(list(mapping.values()), pa.string()),
+            }
+        )
+    )
+    joined = keywords.left_join(given, keywords.keyword_norm == given._keyword)
+    known = joined._category.notnull()
+    return joined.select(
+        keyword_norm=joined.keyword_norm,
+        category=joined._category.fill_null(search_rules.UNKNOWN),
+        source=ibis.ifelse(known, "mapping", ibis.null("string")),
+        confidence=ibis.ifelse(known, 1.0, ibis.null("float64")),
+        version=ibis.ifelse(known, "mapping", ibis.null("string")),
+        decided_in=ibis.ifelse(known, run_id, ibis.null("string")),
+    )
+
+
+def search_quality(rows: ir.Table, losers: ir.Table) -> ir.Table:
+    """Per folder date and reason: rows not counted as a user's search (and clock skews)."""
+    marked = rows.left_join(losers.mutate(_dup=True), ["source_file", "line_no"])
+    reason = ibis.ifelse(marked._dup.notnull(), "duplicate_event", marked.skip_reason)
+    labelled = marked.select(file_date=marked.file_date, reason=reason.fill_null("counted"))
+    per_reason = labelled.group_by("file_date", "reason").aggregate(
+        rows=labelled.count().cast("int64")
+    )
+    skews = (
+        rows.filter(rows.clock_skew)
+        .group_by("file_date")
+        .aggregate(rows=lambda t: t.count().cast("int64"))
+    )
+    return per_reason.union(
+        skews.mutate(reason=ibis.literal("clock_skew")).select("file_date", "reason", "rows")
+    )
+
+
+def _read_mapping(path: Path | None) -> dict[str, str]:
+    """The user's ``keyword,category`` CSV, keyed by normalised keyword; validated."""
+    if path is None:
+        return {}
+    if not path.is_file():
+        raise InputError(f"keyword mapping {path} does not exist")
+    import unicodedata
+
+    allowed = set(SEARCH_CATEGORIES)
+    mapping: dict[str, str] = {}
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        for line_no, row in enumerate(csv.reader(fh), start=1):
+            if not row or (
+                line_no == 1 and [c.strip().lower() for c in row[:2]] == ["keyword", "category"]
+            ):
+                continue
+            if len(row) < 2:
+                raise InputError(f"{path}:{line_no}: expected keyword,category")
+            keyword = " ".join(unicodedata.normalize("NFC", row[0]).split()).lower()
+            category = row[1].strip()
+            if category not in allowed:
+                raise InputError(
+                    f"{path}:{line_no}: category {category!r} is not one of "
+                    f"{', '.join(SEARCH_CATEGORIES)}"
+                )
+            if keyword:
+                mapping.setdefault(keyword, category)
+    return mapping
+
+
+def _last_two(months: tuple[str, ...]) -> tuple[str, str]:
+    """The previous and current month: the last two present (one month: compared to none)."""
+    if not months:
+        return "", ""
+    if len(months) == 1:
+        return "", months[0]
+    return months[-2], months[-1]
