@@ -199,3 +199,46 @@ def test_generated_search_days_run_end_to_end(tmp_path: Path) -> None:
     )
     assert compared == [("2022-06", "2022-07")]
     shutil.rmtree(tmp_path / "raw")
+
+
+def test_customer_360_joins_the_search_profile_only_through_the_bridge(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    write_day(content, date(2022, 7, 1), [
+        content_line("HNH000001", record_id="a"),
+        content_line("HNH000002", record_id="b"),
+        content_line("HNH000003", record_id="c"),
+    ])  # fmt: skip
+    search = tmp_path / "search"
+    _search_day(search, date(2022, 6, 1), [("1", "2022-06-01 10:00:00.000", "0009", "naruto")])
+    _search_day(search, date(2022, 7, 1), [("2", "2022-07-01 10:00:00.000", "0042", "conan")])
+    bridge = tmp_path / "bridge.csv"
+    # HNH000001 has two users: the one with a search profile is taken; HNH000003 has none.
+    bridge.write_text(
+        "contract,user_id\nHNH000001,0001\nHNH000001,0009\nHNH000002,0042\n", encoding="utf-8"
+    )
+    _run(tmp_path, search, bridge=bridge)
+    rows = _rows(
+        tmp_path,
+        "SELECT contract, user_id, most_search_prev, most_search_curr, trending_type "
+        "FROM customer_360 ORDER BY contract",
+    )
+    assert rows == [
+        ("HNH000001", "0009", "naruto", None, "Lapsed"),
+        ("HNH000002", "0042", None, "conan", "New"),
+        ("HNH000003", None, None, None, None),
+    ]
+
+    # Without the bridge the two logs share no key: the search columns stay empty.
+    _run(tmp_path, search)
+    assert _rows(tmp_path, "SELECT count(user_id), count(most_search_curr) FROM customer_360") == [
+        (0, 0)
+    ]
+
+
+def test_a_bridge_with_missing_values_is_a_clear_error(tmp_path: Path) -> None:
+    search = tmp_path / "search"
+    _search_day(search, date(2022, 7, 1), [("1", "2022-07-01 10:00:00.000", "1", "x")])
+    bridge = tmp_path / "bridge.csv"
+    bridge.write_text("contract,user_id\nHNH000001,\n", encoding="utf-8")
+    with pytest.raises(InputError, match="1 rows lack a contract or a user_id"):
+        _run(tmp_path, search, bridge=bridge)

@@ -86,6 +86,7 @@ class C360:
         end: date | None = None,
         search: Path | str | None = None,
         mapping: Path | str | None = None,
+        bridge: Path | str | None = None,
     ) -> RunReport:
         """Ingest new content (and search) files, rebuild the window's tables, publish them."""
         from c360.engines import create_engine
@@ -104,6 +105,7 @@ class C360:
             end=end,
             search=Path(search) if search is not None else None,
             mapping=Path(mapping) if mapping is not None else None,
+            bridge=Path(bridge) if bridge is not None else None,
         )
         scratch = str(LakeLayout(lake_path).scratch)
         with create_engine(self.config.engine, scratch=scratch) as engine:
@@ -120,6 +122,7 @@ class C360:
             warehouse=warehouse,
             lake=root / "lake",
             search=generated.search_dir,
+            bridge=generated.bridge,
         )
         return DemoReport(generated=generated, run=run, warehouse=warehouse)
 

@@ -65,6 +65,12 @@ TABLES: dict[str, TableSpec] = {
             layer="quality",
         ),
         TableSpec(
+            "customer_360",
+            "Per contract: the content profile and, through the bridge, the search profile.",
+            primary_key=("contract",),
+            indexes=(("user_id",),),
+        ),
+        TableSpec(
             "search_monthly_top",
             "Per user and month (YYYY-MM): the most searched keyword, its count and category.",
             primary_key=("user_id", "month"),

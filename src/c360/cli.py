@@ -112,6 +112,10 @@ def run(
         Path | None,
         typer.Option(help="CSV keyword,category: categories you already know for keywords."),
     ] = None,
+    bridge: Annotated[
+        Path | None,
+        typer.Option(help="CSV contract,user_id: joins the search profile into customer_360."),
+    ] = None,
     start: Annotated[
         str | None, typer.Option("--from", help="First day of the window, YYYY-MM-DD.")
     ] = None,
@@ -155,6 +159,7 @@ def run(
             end=window[1],
             search=search,
             mapping=mapping,
+            bridge=bridge,
         )
     _print_run(report)
 

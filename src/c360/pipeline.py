@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import ibis
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -33,7 +34,7 @@ from c360.errors import InputError
 from c360.io.files import FileScan, SourceFile, find_content_files, scan
 from c360.io.state import FileRecord, IngestState, write_atomic
 from c360.rules import content as content_rules
-from c360.rules import star
+from c360.rules import star, unified
 from c360.search import SearchPipeline, SearchReport
 from c360.sinks.base import Partitioned, Sink, TableFiles
 
@@ -50,6 +51,7 @@ class RunRequest:
     end: date | None = None
     search: Path | None = None
     mapping: Path | None = None
+    bridge: Path | None = None
 
 
 @dataclass
@@ -171,6 +173,7 @@ class ContentPipeline:
                         mapping=request.mapping,
                     )
                 tables.update(search_tables)
+            tables["customer_360"] = self._unified(tables, layout, request)
             # The warehouse copy of the run record says "succeeded": it is published in the same
             # transaction as the tables, so it exists only if they do. The lake's own run
             # history is updated after the publish returns.
@@ -394,6 +397,24 @@ class ContentPipeline:
             groups.append(DateGroup(day, tuple(sources), version))
         return groups
 
+    def _unified(
+        self, tables: dict[str, TableFiles], layout: LakeLayout, request: RunRequest
+    ) -> Path:
+        """``customer_360``: the content profile, with the search profile through the bridge."""
+        profile = self.engine.read_parquet([layout.gold("customer_content_stats")])
+        search = tables.get("customer_search_stats")
+        stats = self.engine.read_parquet([search]) if isinstance(search, Path) else None
+        bridge = None
+        if request.bridge is not None:
+            if stats is None:
+                self.reporter.warn(
+                    "--bridge is used with --search only; customer_360 has no search"
+                )
+            bridge = ibis.memtable(read_bridge(request.bridge))
+        path = layout.gold("customer_360")
+        self._write("customer_360", unified.customer_360(profile, stats, bridge), path)
+        return path
+
     def _write(self, name: str, expr: ir.Table, path: Path) -> int:
         start = time.perf_counter()
         rows = self.engine.write_parquet(expr, path)
@@ -467,6 +488,33 @@ RUNS_SCHEMA = pa.schema(
         ("finished_at", pa.timestamp("us", tz="UTC")),
     ]
 )
+
+
+def read_bridge(path: Path) -> pa.Table:
+    """The ``contract,user_id`` CSV as text columns; rows missing either value are an error."""
+    import pyarrow.csv as pcsv
+
+    if not path.is_file():
+        raise InputError(f"bridge {path} does not exist")
+    try:
+        table = pcsv.read_csv(
+            path,
+            convert_options=pcsv.ConvertOptions(
+                column_types={"contract": pa.string(), "user_id": pa.string()},
+                include_columns=["contract", "user_id"],
+                strings_can_be_null=True,
+            ),
+        )
+    except (pa.ArrowInvalid, KeyError) as exc:
+        raise InputError(
+            f"bridge {path}: expected a CSV with columns contract,user_id ({exc})"
+        ) from exc
+    table = table.set_column(0, "contract", pa.compute.utf8_trim_whitespace(table["contract"]))
+    table = table.set_column(1, "user_id", pa.compute.utf8_trim_whitespace(table["user_id"]))
+    missing = table["contract"].null_count + table["user_id"].null_count
+    if missing:
+        raise InputError(f"bridge {path}: {missing} rows lack a contract or a user_id")
+    return table
 
 
 def _replace_stat(record: FileRecord, source: SourceFile) -> FileRecord:
