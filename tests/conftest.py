@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from _fake_llm import FakeLLM, serve_fake_llm
 from _support import REAL_DATA
 from c360.engines.duckdb import connect
 
@@ -36,3 +37,10 @@ def real_content_dir() -> Path:
     if not folder.is_dir():
         pytest.fail(f"the real samples are missing: {folder}")
     return folder
+
+
+@pytest.fixture
+def fake_llm() -> Iterator[tuple[FakeLLM, str]]:
+    """A local OpenAI-compatible server (faults scripted per test) and its base URL."""
+    with serve_fake_llm() as served:
+        yield served

@@ -15,7 +15,7 @@ import pytest
 from _support import REAL_DATA, content_line, write_day
 from c360.app import C360
 from c360.config import load_config
-from c360.errors import InputError
+from c360.errors import ConfigError, InputError
 from c360.pipeline import RunReport
 
 pytestmark = pytest.mark.slow
@@ -242,3 +242,47 @@ def test_a_bridge_with_missing_values_is_a_clear_error(tmp_path: Path) -> None:
     bridge.write_text("contract,user_id\nHNH000001,\n", encoding="utf-8")
     with pytest.raises(InputError, match="1 rows lack a contract or a user_id"):
         _run(tmp_path, search, bridge=bridge)
+
+
+def test_classify_with_an_llm_then_run_publishes_the_categories(
+    tmp_path: Path, fake_llm: tuple[Any, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from _fake_llm import genre
+    from c360.cli import app
+
+    server, url = fake_llm
+    search = tmp_path / "search"
+    _search_day(search, date(2022, 7, 1), [
+        ("1", "2022-07-01 10:00:00.000", "0001", "Naruto"),
+        ("2", "2022-07-01 11:00:00.000", "0001", "naruto"),
+        ("3", "2022-07-01 12:00:00.000", "0002", "thoi su"),
+    ])  # fmt: skip
+    _run(tmp_path, search)
+    assert _rows(tmp_path, "SELECT DISTINCT category FROM search_monthly_top") == [("Unknown",)]
+
+    monkeypatch.setenv("C360_LLM_API_KEY", "sk-test-secret")
+    result = CliRunner().invoke(
+        app,
+        ["classify", "--lake", str(tmp_path / "lake"), "--llm-base-url", url,
+         "--llm-model", "fake-model", "--batch-size", "1"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "2 of 2 keywords answered" in result.output
+    assert "sk-test-secret" not in result.output
+    # Most searched first: "naruto" (2 searches) before "thoi su" (1).
+    assert server.keywords() == [["naruto"], ["thoi su"]]
+
+    _run(tmp_path, search)
+    top = _rows(
+        tmp_path, "SELECT user_id, most_search, category FROM search_monthly_top ORDER BY 1"
+    )
+    assert top == [("0001", "naruto", genre("naruto")), ("0002", "thoi su", genre("thoi su"))]
+    sources = set(_rows(tmp_path, "SELECT source, version FROM keyword_category"))
+    assert sources == {("llm", "fake-model/genre-v1")}
+
+
+def test_classify_without_an_llm_says_what_is_missing(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="give --llm-base-url and --llm-model"):
+        C360(config=load_config(env={})).classify(lake=tmp_path)

@@ -22,6 +22,7 @@ from c360.console import NullReporter, Reporter
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from c360.enrich.llm import ClassifyReport
     from c360.generate.dataset import GenerateReport
     from c360.pipeline import RunReport
 
@@ -143,6 +144,53 @@ class C360:
             tables = target.publish(files)
         self.reporter.advance(target.describe())
         return LoadReport(target.describe(), tables, time.perf_counter() - started)
+
+    def classify(
+        self,
+        *,
+        lake: Path | str | None = None,
+        llm_base_url: str | None = None,
+        llm_model: str | None = None,
+        concurrency: int = 8,
+        batch_size: int = 100,
+        budget_requests: int | None = None,
+        budget_tokens: int | None = None,
+    ) -> ClassifyReport:
+        """Classify the lake's search keywords, most searched first; answers are kept in the
+        lake and used by the next ``run`` (``keyword_category`` and the search tables).
+
+        The API key comes from ``C360_LLM_API_KEY``.
+        """
+        from c360.engines import create_engine
+        from c360.enrich.llm import LLMClassifier, LLMSettings
+        from c360.enrich.store import AnswerStore
+        from c360.errors import ConfigError
+        from c360.search import answers_path, keyword_frequencies
+
+        if not llm_base_url or not llm_model:
+            raise ConfigError(
+                "classification needs an LLM for now: give --llm-base-url and --llm-model "
+                "(the offline classifier is not part of this version)"
+            )
+        lake_path = Path(lake) if lake is not None else self.config.paths.lake
+        with create_engine(self.config.engine) as engine:
+            keywords = keyword_frequencies(engine, lake_path)
+        settings = LLMSettings.from_environment(
+            llm_base_url,
+            llm_model,
+            concurrency=concurrency,
+            batch_size=batch_size,
+            budget_requests=budget_requests,
+            budget_tokens=budget_tokens,
+        )
+        store = AnswerStore(answers_path(lake_path))
+        try:
+            self.reporter.stage("classify", total=1)
+            report = LLMClassifier(settings, store).classify(keywords)
+            self.reporter.advance(f"{report.answered:,} keywords answered")
+            return report
+        finally:
+            store.close()
 
     def read_table(
         self, table: str, *, warehouse: str | None = None, limit: int | None = None

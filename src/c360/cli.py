@@ -244,6 +244,54 @@ def load(
     console.print(f"{result.seconds:.1f} s", soft_wrap=True)
 
 
+@app.command()
+def classify(
+    lake: Annotated[
+        Path | None, typer.Option(help="Parquet lake folder of earlier runs (default: data/lake).")
+    ] = None,
+    llm_base_url: Annotated[
+        str | None,
+        typer.Option(help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1."),
+    ] = None,
+    llm_model: Annotated[str | None, typer.Option(help="Model name on that server.")] = None,
+    concurrency: Annotated[int, typer.Option(help="Requests in flight at once.")] = 8,
+    batch_size: Annotated[int, typer.Option(help="Keywords per request.")] = 100,
+    budget_requests: Annotated[
+        int | None, typer.Option(help="Stop after this many requests (retries included).")
+    ] = None,
+    budget_tokens: Annotated[
+        int | None, typer.Option(help="Stop after this many tokens (as the server reports).")
+    ] = None,
+    config: ConfigOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Classify the genre of every searched keyword with an LLM, most searched first.
+
+    The API key comes from the environment variable C360_LLM_API_KEY (never a flag). Every
+    answer is kept in the lake as it arrives: an interrupted run resumes without asking again.
+    The next `c360 run --search ...` publishes the categories.
+    """
+    with RichReporter(verbose=verbose) as reporter, _guard(verbose):
+        facade = _facade(config, {}, reporter)
+        report = facade.classify(
+            lake=lake,
+            llm_base_url=llm_base_url,
+            llm_model=llm_model,
+            concurrency=concurrency,
+            batch_size=batch_size,
+            budget_requests=budget_requests,
+            budget_tokens=budget_tokens,
+        )
+    errors = ", ".join(f"{k} {v}" for k, v in sorted(report.errors.items())) or "none"
+    console.print(
+        f"{report.answered:,} of {report.asked:,} keywords answered in {report.seconds:.1f} s; "
+        f"{report.requests:,} requests ({report.retries:,} retries; errors: {errors}), "
+        f"{report.tokens:,} tokens"
+        + ("; budget spent, the rest stays Unknown" if report.budget_exhausted else ""),
+        soft_wrap=True,
+    )
+
+
 def _print_run(report: RunReport) -> None:
     from rich.table import Table
 

@@ -18,15 +18,13 @@ engine-agnostic: the rules decide, the engine executes, this module only decides
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from c360.io.state import read_json_state, write_json_atomic
+from c360.io.state import digest, read_json_state, write_json_atomic
 from c360.rules import content as content_rules
 from c360.rules import star, totals
 
@@ -50,11 +48,6 @@ PARTIALS: dict[str, Callable[[ir.Table], ir.Table]] = {
 #: Partials that are the window's table once the dates' files are stacked (one row per date).
 DAILY_TABLES = ("daily_category_usage", "daily_app_usage", "daily_active_contracts")
 FACT = "fact_usage"
-
-
-def digest(*parts: object) -> str:
-    payload = json.dumps(parts, sort_keys=True, default=str)
-    return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

@@ -28,11 +28,11 @@ if TYPE_CHECKING:
 
 from c360.config import C360Config
 from c360.console import NullReporter, Reporter
-from c360.daily import DAILY_TABLES, DailyContent, DailyLayout, DateGroup, digest
+from c360.daily import DAILY_TABLES, DailyContent, DailyLayout, DateGroup
 from c360.engines.base import Engine
 from c360.errors import InputError
 from c360.io.files import FileScan, SourceFile, find_content_files, scan
-from c360.io.state import FileRecord, IngestState, write_atomic
+from c360.io.state import FileRecord, IngestState, digest, write_atomic
 from c360.rules import content as content_rules
 from c360.rules import star, unified
 from c360.search import SearchPipeline, SearchReport

@@ -20,9 +20,10 @@ import ibis
 import pyarrow as pa
 
 from c360.config import SEARCH_CATEGORIES, C360Config
+from c360.enrich.store import Answer, AnswerStore
 from c360.errors import InputError
 from c360.io.files import SearchDay, find_search_days
-from c360.io.state import FileRecord, IngestState
+from c360.io.state import FileRecord, IngestState, digest
 from c360.rules import search as search_rules
 
 if TYPE_CHECKING:
@@ -90,7 +91,8 @@ class SearchPipeline:
         )
         out: dict[str, Path] = {}
         gold = lake / "gold"
-        keywords = keyword_categories(searches, _read_mapping(mapping), run_id=run_id)
+        answers = _stored_answers(lake)
+        keywords = keyword_categories(searches, _read_mapping(mapping), answers, run_id=run_id)
         out["keyword_category"] = gold / "keyword_category.parquet"
         self.engine.write_parquet(keywords, out["keyword_category"])
         categories = self.engine.read_parquet([out["keyword_category"]])
@@ -197,36 +199,72 @@ class SearchPipeline:
 
 
 def search_rules_hash(config: C360Config) -> str:
-    from c360.daily import digest
-
     return digest(config.search.user_pattern, list(config.search.placeholders))
 
 
-def keyword_categories(searches: ir.Table, mapping: dict[str, str], *, run_id: str) -> ir.Table:
+def keyword_categories(
+    searches: ir.Table, mapping: dict[str, str], answers: list[Answer], *, run_id: str
+) -> ir.Table:
     """``keyword_category``: every counted keyword, with its category where one is decided.
 
-    Categories come from the user's mapping (source ``mapping``); a keyword nobody classified yet
-    is ``Unknown`` with no source, never silently ``Other``.
+    The user's mapping decides first (source ``mapping``), then stored classifier answers
+    (``llm``, ``model``, ``rule``); a keyword nobody classified yet is ``Unknown`` with no
+    source, never silently ``Other``.
     """
-    keywords = searches.select("keyword_norm").distinct()
+    decided: dict[str, tuple[str, str, float, str]] = {
+        a.keyword: (a.category, a.source, a.confidence, a.version) for a in answers
+    }
+    decided.update({k: (c, "mapping", 1.0, "mapping") for k, c in mapping.items()})
     given = ibis.memtable(
         pa.table(
             {
-                "_keyword": pa.array(list(mapping), pa.string()),
-                "_category": pa.array(list(mapping.values()), pa.string()),
+                "_keyword": pa.array(list(decided), pa.string()),
+                "_category": pa.array([d[0] for d in decided.values()], pa.string()),
+                "_source": pa.array([d[1] for d in decided.values()], pa.string()),
+                "_confidence": pa.array([d[2] for d in decided.values()], pa.float64()),
+                "_version": pa.array([d[3] for d in decided.values()], pa.string()),
             }
         )
     )
+    keywords = searches.select("keyword_norm").distinct()
     joined = keywords.left_join(given, keywords.keyword_norm == given._keyword)
     known = joined._category.notnull()
     return joined.select(
         keyword_norm=joined.keyword_norm,
         category=joined._category.fill_null(search_rules.UNKNOWN),
-        source=ibis.ifelse(known, "mapping", ibis.null("string")),
-        confidence=ibis.ifelse(known, 1.0, ibis.null("float64")),
-        version=ibis.ifelse(known, "mapping", ibis.null("string")),
+        source=joined._source,
+        confidence=joined._confidence,
+        version=joined._version,
         decided_in=ibis.ifelse(known, run_id, ibis.null("string")),
     )
+
+
+def answers_path(lake: Path) -> Path:
+    """Where classifier answers are kept, durably, between runs."""
+    return lake / "_state" / "keyword_answers.sqlite"
+
+
+def _stored_answers(lake: Path) -> list[Answer]:
+    path = answers_path(lake)
+    if not path.exists():
+        return []
+    store = AnswerStore(path)
+    try:
+        return store.all()
+    finally:
+        store.close()
+
+
+def keyword_frequencies(engine: Engine, lake: Path) -> list[str]:
+    """Counted keywords of every ingested search day, most searched first (ties by keyword)."""
+    days = sorted((lake / "bronze" / SEARCH).glob("date=*/part.parquet"))
+    if not days:
+        raise InputError(f"no search logs in the lake {lake}; run `c360 run --search DIR` first")
+    rows = engine.read_parquet(days)
+    counted = rows.filter(rows.skip_reason.isnull())
+    ranked = counted.group_by("keyword_norm").aggregate(n=counted.count())
+    ranked = ranked.order_by([ibis.desc("n"), "keyword_norm"]).select("keyword_norm")
+    return [str(k) for k in engine.to_pyarrow(ranked).column(0).to_pylist()]
 
 
 def search_quality(rows: ir.Table, losers: ir.Table) -> ir.Table:

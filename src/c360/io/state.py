@@ -7,6 +7,7 @@ replaced, never appended).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Mapping
@@ -109,6 +110,12 @@ def write_atomic(table: pa.Table, path: Path) -> Path:
     pq.write_table(table, tmp)
     tmp.replace(path)
     return path
+
+
+def digest(*parts: object) -> str:
+    """A short, stable fingerprint of JSON-able values (versions of state)."""
+    payload = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
 def read_json_state(path: Path) -> dict[str, Any]:
