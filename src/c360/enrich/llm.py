@@ -149,7 +149,9 @@ class LLMClassifier:
                 for k in batch
                 if labels.get(k) in SEARCH_CATEGORIES
             ]
-            self.report.answered += self.store.add(answers)
+            # In a thread: the commit's fsync must not stall the other requests in flight.
+            stored = await asyncio.to_thread(self.store.add, answers)
+            self.report.answered += stored  # after the await: no other task's update is lost
             again = [
                 k
                 for k in batch

@@ -8,6 +8,7 @@ for keywords without an answer, so nothing is paid for twice.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,6 +33,7 @@ class AnswerStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._lock = threading.Lock()  # one writer at a time on the shared connection
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.con = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -57,7 +59,7 @@ class AnswerStore:
         """Store answers in one transaction (committed when this returns); returns how many."""
         now = datetime.now(UTC).isoformat()
         rows = [(a.keyword, a.category, a.source, a.confidence, a.version, now) for a in answers]
-        with self.con:
+        with self._lock, self.con:
             self.con.execute("BEGIN IMMEDIATE")
             self.con.executemany("INSERT OR IGNORE INTO answers VALUES (?, ?, ?, ?, ?, ?)", rows)
         return len(rows)

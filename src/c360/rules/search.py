@@ -34,6 +34,8 @@ DATETIME_PATTERN = (
     r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})[ T]+(\d{1,2}):(\d{1,2}):(\d{1,2})"
     r"(?:[.,](\d{1,9}))?\s*(AM|PM|SA|CH)?\s*$"
 )
+#: The shape most rows have, which a plain cast reads exactly (no Buddhist year: 0000–2399).
+USUAL_PATTERN = r"^([01]\d{3}|2[0-3]\d{2})-\d{2}-\d{2} ([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?$"
 #: Thai Buddhist years are 543 ahead; a year above this one is taken as Buddhist.
 BUDDHIST_FROM = 2400
 BUDDHIST_OFFSET = 543
@@ -100,7 +102,11 @@ def parse_event_time(text: ir.StringValue) -> ir.TimestampValue:
         + fraction
     )
     # try_cast: an impossible calendar date is null, not an error.
-    return iso.try_cast("timestamp")
+    parsed = iso.try_cast("timestamp")
+    # Fast path for the usual shape (ASCII digits, 24-hour clock, year before 2400): one match
+    # and one cast instead of eight regex extractions.
+    usual = text.re_search(USUAL_PATTERN).fill_null(False)
+    return ibis.ifelse(usual, text.try_cast("timestamp"), parsed)
 
 
 def normalise_keyword(keyword: ir.StringValue) -> ir.StringValue:
