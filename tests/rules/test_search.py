@@ -18,8 +18,8 @@ from c360.rules.search import (
     monthly_top,
     normalise_keyword,
     normalise_search,
-    parse_event_time,
     taste_change,
+    with_event_time,
 )
 
 Execute = Callable[..., list[dict[str, Any]]]
@@ -70,7 +70,12 @@ def _one(execute: Execute, expr: Any) -> Any:
     ],
 )
 def test_parse_event_time(execute: Execute, text: str | None, expected: datetime | None) -> None:
-    assert _one(execute, parse_event_time(ibis.literal(text, type="string"))) == expected
+    assert _parsed(execute, [text]) == [expected]
+
+
+def _parsed(execute: Execute, texts: list[str | None]) -> list[datetime | None]:
+    table = ibis.memtable(pa.table({"text": pa.array(texts, pa.string())}))
+    return [r["t"] for r in execute(with_event_time(table, "text", name="t"))]
 
 
 @pytest.mark.parametrize(
@@ -320,7 +325,7 @@ def _shaped(draw: st.DrawFn) -> tuple[str, datetime]:
 @given(st.lists(_shaped(), min_size=1, max_size=40))
 def test_every_shape_parses_back_to_its_time(duck: Any, cases: list[tuple[str, datetime]]) -> None:
     table = ibis.memtable(pa.table({"text": [text for text, _ in cases]}))
-    got = duck.to_pyarrow(table.select(t=parse_event_time(table.text))).column("t").to_pylist()
+    got = duck.to_pyarrow(with_event_time(table, "text", name="t")).column("t").to_pylist()
     assert got == [expected for _, expected in cases]
 
 
