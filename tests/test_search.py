@@ -266,7 +266,7 @@ def test_classify_with_an_llm_then_run_publishes_the_categories(
     result = CliRunner().invoke(
         app,
         ["classify", "--lake", str(tmp_path / "lake"), "--llm-base-url", url,
-         "--llm-model", "fake-model", "--batch-size", "1"],
+         "--llm-model", "fake-model", "--batch-size", "1", "--concurrency", "1"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "2 of 2 keywords answered" in result.output
