@@ -49,6 +49,7 @@ imports: install ## check the import layers (import-linter)
 bench: install ## run the benchmarks and rewrite docs/benchmarks.md
 	$(BIN)/python benchmarks/content_pipeline.py
 	$(BIN)/python benchmarks/warehouse_load.py
+	$(BIN)/python benchmarks/search_pipeline.py
 
 lock: ## re-resolve requirements/dev.lock from pyproject.toml
 	$(UV) pip compile pyproject.toml --extra dev --python-version 3.11 -o $(LOCK)
