@@ -24,7 +24,10 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from c360.io.state import digest, read_json_state, write_json_atomic
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from c360.io.state import digest, read_json_state, write_atomic, write_json_atomic
 from c360.rules import content as content_rules
 from c360.rules import star, totals
 
@@ -207,8 +210,6 @@ class DailyContent:
         return rows
 
     def _count(self, path: Path) -> int:
-        import pyarrow.parquet as pq
-
         return int(pq.read_metadata(path).num_rows)
 
     def _cross_date_losers(self, groups: Sequence[DateGroup], repeated: int) -> dict[str, str]:
@@ -243,10 +244,6 @@ class DailyContent:
         return fingerprints
 
     def _write_losers(self, day: date, rows: list[tuple[str, int, str]]) -> None:
-        import pyarrow as pa
-
-        from c360.io.state import write_atomic
-
         table = pa.table(
             {
                 "source_file": pa.array([r[0] for r in rows], pa.string()),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -291,8 +292,6 @@ def _read_mapping(path: Path | None) -> dict[str, str]:
         return {}
     if not path.is_file():
         raise InputError(f"keyword mapping {path} does not exist")
-    import unicodedata
-
     allowed = set(SEARCH_CATEGORIES)
     mapping: dict[str, str] = {}
     with path.open(encoding="utf-8-sig", newline="") as fh:
