@@ -116,9 +116,7 @@ def new_run_id(now: datetime) -> str:
 
 def rules_hash(config: C360Config) -> str:
     """Fingerprint of the validation settings (a change makes every file ingest again)."""
-    content = config.content
-    payload = json.dumps([content.contract_pattern, content.max_duration], sort_keys=True)
-    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+    return digest(config.content.contract_pattern, config.content.max_duration)
 
 
 def config_hash(config: C360Config) -> str:

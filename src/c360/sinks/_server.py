@@ -234,10 +234,7 @@ class ServerSink(Sink):
         cur = con.cursor()
         q = self.quote(PARTITIONS_TABLE)
         cur.execute(f"DELETE FROM {q} WHERE table_name = {self.placeholder}", (name,))
-        rows = []
-        for value, path in sorted(table.files.items()):
-            stat = path.stat()
-            rows.append((name, int(value), str(path), stat.st_size, stat.st_mtime_ns))
+        rows = [(name, value, *stat) for value, stat in table.stats().items()]
         if rows:
             marks = ", ".join([self.placeholder] * 5)
             cur.executemany(f"INSERT INTO {q} VALUES ({marks})", rows)

@@ -26,6 +26,14 @@ class Partitioned:
     column: str
     files: Mapping[int, Path]
 
+    def stats(self) -> dict[int, tuple[str, int, int]]:
+        """Each partition's file as (path, size, mtime_ns): what identifies a loaded version."""
+        out = {}
+        for value, path in sorted(self.files.items()):
+            stat = path.stat()
+            out[int(value)] = (str(path), stat.st_size, stat.st_mtime_ns)
+        return out
+
 
 #: A finished table: one Parquet file, or one file per partition (all with the same schema).
 TableFiles = Path | Partitioned
@@ -40,15 +48,10 @@ def partition_changes(
     (values whose rows must go: changed or no longer present, values whose file must be loaded:
     changed or new). A file counts as changed when its path, size or mtime differs.
     """
-    current = {int(v): _stat(p) for v, p in table.files.items()}
+    current = table.stats()
     stale = sorted(v for v in loaded if current.get(v) != tuple(loaded[v]))
     todo = sorted(v for v in current if current[v] != tuple(loaded.get(v, ())))
     return stale, todo
-
-
-def _stat(path: Path) -> tuple[str, int, int]:
-    stat = path.stat()
-    return (str(path), stat.st_size, stat.st_mtime_ns)
 
 
 class Sink(ABC):

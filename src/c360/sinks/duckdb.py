@@ -137,10 +137,7 @@ class DuckDBSink(Sink):
             paths = [current[v] for v in sorted(current)]
             con.execute(f"CREATE OR REPLACE TABLE {_q(name)} AS SELECT * FROM {_scan(paths)}")
         con.execute(f"DELETE FROM {PARTITIONS_TABLE} WHERE table_name = ?", [name])
-        records = []
-        for value in sorted(current):
-            stat = current[value].stat()
-            records.append([name, value, str(current[value]), stat.st_size, stat.st_mtime_ns])
+        records = [[name, value, *stat] for value, stat in table.stats().items()]
         con.executemany(f"INSERT INTO {PARTITIONS_TABLE} VALUES (?, ?, ?, ?, ?)", records)
 
     @staticmethod
