@@ -6,6 +6,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 import pymysql
@@ -44,26 +45,28 @@ class Server:
             con.close()  # type: ignore[attr-defined]
 
 
-def _create(kind: str) -> str:
-    name = f"c360_t_{os.getpid()}_{secrets.token_hex(3)}"
+def _server_admin(kind: str, sql: str) -> None:
+    """Run one statement as the server's administrator (outside any database)."""
     if kind == "mysql":
-        con = pymysql.connect(**MYSQL, autocommit=True)
-        con.cursor().execute(f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
+        con: Any = pymysql.connect(**MYSQL, autocommit=True)
     else:
         con = psycopg.connect(**POSTGRES, autocommit=True)
-        con.execute(f"CREATE DATABASE {name}")
-    con.close()
+    try:
+        con.cursor().execute(sql)
+    finally:
+        con.close()
+
+
+def _create(kind: str) -> str:
+    name = f"c360_t_{os.getpid()}_{secrets.token_hex(3)}"
+    charset = " CHARACTER SET utf8mb4" if kind == "mysql" else ""
+    _server_admin(kind, f"CREATE DATABASE {name}{charset}")
     return name
 
 
 def _drop(kind: str, name: str) -> None:
-    if kind == "mysql":
-        con = pymysql.connect(**MYSQL, autocommit=True)
-        con.cursor().execute(f"DROP DATABASE IF EXISTS {name}")
-    else:
-        con = psycopg.connect(**POSTGRES, autocommit=True)
-        con.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    con.close()
+    force = "" if kind == "mysql" else " WITH (FORCE)"
+    _server_admin(kind, f"DROP DATABASE IF EXISTS {name}{force}")
 
 
 @pytest.fixture(
