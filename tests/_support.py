@@ -9,6 +9,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 REAL_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
 
 
@@ -41,3 +44,32 @@ def write_day(folder: Path, day: date, lines: Iterable[str], *, gz: bool = False
     else:
         path.write_text(text, encoding="utf-8")
     return path
+
+
+def write_search_day(
+    folder: Path, day: date, rows: list[tuple[str, str, str | None, str | None]]
+) -> None:
+    """(eventID, datetime, user_id, keyword) rows as a Spark-style day folder with two parts."""
+    target = folder / day.strftime("%Y%m%d")
+    target.mkdir(parents=True, exist_ok=True)
+    half = max(1, len(rows) // 2)
+    for i, chunk in enumerate((rows[:half], rows[half:])):
+        if not chunk:
+            continue
+        table = pa.table(
+            {
+                "eventID": [r[0] for r in chunk],
+                "datetime": [r[1] for r in chunk],
+                "user_id": [r[2] for r in chunk],
+                "keyword": [r[3] for r in chunk],
+                "category": ["enter"] * len(chunk),
+                "proxy_isp": ["vnpt"] * len(chunk),
+                "platform": ["android"] * len(chunk),
+                "networkType": ["wifi"] * len(chunk),
+                "action": ["search"] * len(chunk),
+                "userPlansMap": pa.array([[]] * len(chunk), pa.list_(pa.string())),
+            }
+        )
+        pq.write_table(table, target / f"part-0000{i}-x.snappy.parquet")
+    (target / "_SUCCESS").write_text("")
+    (target / ".part-00000-x.snappy.parquet.crc").write_bytes(b"crc")

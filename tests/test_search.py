@@ -12,10 +12,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from _support import REAL_DATA, content_line, write_day
+from _support import REAL_DATA, content_line, write_day, write_search_day
 from c360.app import C360
 from c360.config import load_config
-from c360.errors import ConfigError, InputError
+from c360.errors import InputError
 from c360.pipeline import RunReport
 
 pytestmark = pytest.mark.slow
@@ -90,38 +90,9 @@ def test_real_day_user_ids_keep_leading_zeros(real: tuple[Path, RunReport]) -> N
     assert _rows(root, "SELECT typeof(user_id) FROM search_monthly_top LIMIT 1") == [("VARCHAR",)]
 
 
-def _search_day(
-    folder: Path, day: date, rows: list[tuple[str, str, str | None, str | None]]
-) -> None:
-    """(eventID, datetime, user_id, keyword) rows as a Spark-style day folder with two parts."""
-    target = folder / day.strftime("%Y%m%d")
-    target.mkdir(parents=True, exist_ok=True)
-    half = max(1, len(rows) // 2)
-    for i, chunk in enumerate((rows[:half], rows[half:])):
-        if not chunk:
-            continue
-        table = pa.table(
-            {
-                "eventID": [r[0] for r in chunk],
-                "datetime": [r[1] for r in chunk],
-                "user_id": [r[2] for r in chunk],
-                "keyword": [r[3] for r in chunk],
-                "category": ["enter"] * len(chunk),
-                "proxy_isp": ["vnpt"] * len(chunk),
-                "platform": ["android"] * len(chunk),
-                "networkType": ["wifi"] * len(chunk),
-                "action": ["search"] * len(chunk),
-                "userPlansMap": pa.array([[]] * len(chunk), pa.list_(pa.string())),
-            }
-        )
-        pq.write_table(table, target / f"part-0000{i}-x.snappy.parquet")
-    (target / "_SUCCESS").write_text("")
-    (target / ".part-00000-x.snappy.parquet.crc").write_bytes(b"crc")
-
-
 def test_monthly_top_categories_from_a_mapping_and_taste_change(tmp_path: Path) -> None:
     search = tmp_path / "search"
-    _search_day(
+    write_search_day(
         search,
         date(2022, 6, 15),
         [
@@ -132,7 +103,7 @@ def test_monthly_top_categories_from_a_mapping_and_taste_change(tmp_path: Path) 
             ("8", "2022-06-15 09:00:00.000", "0001", " NGƯỜI  phán xử "),
         ],
     )
-    _search_day(search, date(2022, 7, 1), [
+    write_search_day(search, date(2022, 7, 1), [
         ("5", "2022-07-01 10:00:00.000", "0001", "naruto"),
         ("6", "2022-07-01 10:00:00.000", "0003", "thoi su"),
         ("6", "2022-07-01 09:00:00.000", "0003", "thoi su"),  # same event twice
@@ -174,7 +145,7 @@ def test_monthly_top_categories_from_a_mapping_and_taste_change(tmp_path: Path) 
 
 def test_a_mapping_with_an_unknown_category_is_a_clear_error(tmp_path: Path) -> None:
     search = tmp_path / "search"
-    _search_day(search, date(2022, 7, 1), [("1", "2022-07-01 10:00:00.000", "1", "x")])
+    write_search_day(search, date(2022, 7, 1), [("1", "2022-07-01 10:00:00.000", "1", "x")])
     mapping = tmp_path / "m.csv"
     mapping.write_text("naruto,Cartoons\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"m.csv:1: category 'Cartoons' is not one of"):
@@ -209,8 +180,8 @@ def test_customer_360_joins_the_search_profile_only_through_the_bridge(tmp_path:
         content_line("HNH000003", record_id="c"),
     ])  # fmt: skip
     search = tmp_path / "search"
-    _search_day(search, date(2022, 6, 1), [("1", "2022-06-01 10:00:00.000", "0009", "naruto")])
-    _search_day(search, date(2022, 7, 1), [("2", "2022-07-01 10:00:00.000", "0042", "conan")])
+    write_search_day(search, date(2022, 6, 1), [("1", "2022-06-01 10:00:00.000", "0009", "naruto")])
+    write_search_day(search, date(2022, 7, 1), [("2", "2022-07-01 10:00:00.000", "0042", "conan")])
     bridge = tmp_path / "bridge.csv"
     # HNH000001 has two users: the one with a search profile is taken; HNH000003 has none.
     bridge.write_text(
@@ -237,52 +208,8 @@ def test_customer_360_joins_the_search_profile_only_through_the_bridge(tmp_path:
 
 def test_a_bridge_with_missing_values_is_a_clear_error(tmp_path: Path) -> None:
     search = tmp_path / "search"
-    _search_day(search, date(2022, 7, 1), [("1", "2022-07-01 10:00:00.000", "1", "x")])
+    write_search_day(search, date(2022, 7, 1), [("1", "2022-07-01 10:00:00.000", "1", "x")])
     bridge = tmp_path / "bridge.csv"
     bridge.write_text("contract,user_id\nHNH000001,\n", encoding="utf-8")
     with pytest.raises(InputError, match="1 rows lack a contract or a user_id"):
         _run(tmp_path, search, bridge=bridge)
-
-
-def test_classify_with_an_llm_then_run_publishes_the_categories(
-    tmp_path: Path, fake_llm: tuple[Any, str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from typer.testing import CliRunner
-
-    from _fake_llm import genre
-    from c360.cli import app
-
-    server, url = fake_llm
-    search = tmp_path / "search"
-    _search_day(search, date(2022, 7, 1), [
-        ("1", "2022-07-01 10:00:00.000", "0001", "Naruto"),
-        ("2", "2022-07-01 11:00:00.000", "0001", "naruto"),
-        ("3", "2022-07-01 12:00:00.000", "0002", "thoi su"),
-    ])  # fmt: skip
-    _run(tmp_path, search)
-    assert _rows(tmp_path, "SELECT DISTINCT category FROM search_monthly_top") == [("Unknown",)]
-
-    monkeypatch.setenv("C360_LLM_API_KEY", "sk-test-secret")
-    result = CliRunner().invoke(
-        app,
-        ["classify", "--lake", str(tmp_path / "lake"), "--llm-base-url", url,
-         "--llm-model", "fake-model", "--batch-size", "1", "--concurrency", "1"],
-    )  # fmt: skip
-    assert result.exit_code == 0, result.output
-    assert "2 of 2 keywords answered" in result.output
-    assert "sk-test-secret" not in result.output
-    # Most searched first: "naruto" (2 searches) before "thoi su" (1).
-    assert server.keywords() == [["naruto"], ["thoi su"]]
-
-    _run(tmp_path, search)
-    top = _rows(
-        tmp_path, "SELECT user_id, most_search, category FROM search_monthly_top ORDER BY 1"
-    )
-    assert top == [("0001", "naruto", genre("naruto")), ("0002", "thoi su", genre("thoi su"))]
-    sources = set(_rows(tmp_path, "SELECT source, version FROM keyword_category"))
-    assert sources == {("llm", "fake-model/genre-v1")}
-
-
-def test_classify_without_an_llm_says_what_is_missing(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="give --llm-base-url and --llm-model"):
-        C360(config=load_config(env={})).classify(lake=tmp_path)

@@ -22,7 +22,10 @@ from c360.console import NullReporter, Reporter
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from c360.enrich.llm import ClassifyReport
+    from c360.enrich.evaluate import Evaluation
+    from c360.enrich.offline import OfflineClassifier
+    from c360.enrich.report import ClassifyReport
+    from c360.enrich.store import AnswerStore
     from c360.generate.dataset import GenerateReport
     from c360.pipeline import RunReport
 
@@ -33,6 +36,7 @@ class DemoReport:
 
     generated: GenerateReport
     run: RunReport
+    classify: ClassifyReport
     warehouse: str
 
 
@@ -114,7 +118,8 @@ class C360:
             return pipeline.run(request)
 
     def demo(self, out: Path | str, *, scale: float = 0.01, seed: int = 42) -> DemoReport:
-        """Generate a small data set under ``out`` and run the whole pipeline on it."""
+        """Generate a small data set under ``out``, run the whole pipeline on it and classify
+        its search keywords offline."""
         root = Path(out)
         generated = self.generate(root / "raw", scale=scale, seed=seed)
         warehouse = str(root / "c360.duckdb")
@@ -125,7 +130,8 @@ class C360:
             search=generated.search_dir,
             bridge=generated.bridge,
         )
-        return DemoReport(generated=generated, run=run, warehouse=warehouse)
+        classified = self.classify(lake=root / "lake", warehouse=warehouse)
+        return DemoReport(generated=generated, run=run, classify=classified, warehouse=warehouse)
 
     def load(self, source: Path | str, *, to: str) -> LoadReport:
         """Publish every table of the DuckDB warehouse ``source`` into the warehouse ``to``."""
@@ -149,48 +155,156 @@ class C360:
         self,
         *,
         lake: Path | str | None = None,
+        warehouse: str | None = None,
         llm_base_url: str | None = None,
         llm_model: str | None = None,
         concurrency: int = 8,
         batch_size: int = 100,
         budget_requests: int | None = None,
         budget_tokens: int | None = None,
+        train_from_llm: bool = False,
     ) -> ClassifyReport:
-        """Classify the lake's search keywords, most searched first; answers are kept in the
-        lake and used by the next ``run`` (``keyword_category`` and the search tables).
+        """Classify the lake's search keywords and republish the tables that show a keyword's
+        genre (``keyword_category``, ``search_monthly_top``, ``customer_search_stats``,
+        ``customer_360``).
 
-        The API key comes from ``C360_LLM_API_KEY``.
+        Offline by default: known keywords, marker rules and a local model. With an LLM
+        (``llm_base_url`` and ``llm_model``; the API key comes from ``C360_LLM_API_KEY``) every
+        keyword without an LLM answer is asked, most searched first, and answers are kept as they
+        arrive. ``train_from_llm`` retrains the local model from the stored LLM answers (plus the
+        lexicon and the user's mapping), keeps it in the lake, and classifies the rest with it.
         """
-        from c360.engines import create_engine
-        from c360.enrich.llm import LLMClassifier, LLMSettings
         from c360.enrich.store import AnswerStore
         from c360.errors import ConfigError
-        from c360.search import answers_path, keyword_frequencies
+        from c360.search import answers_path
 
-        if not llm_base_url or not llm_model:
-            raise ConfigError(
-                "classification needs an LLM for now: give --llm-base-url and --llm-model "
-                "(the offline classifier is not part of this version)"
-            )
+        if train_from_llm and (llm_base_url or llm_model):
+            raise ConfigError("--train-from-llm works offline: give it without --llm-base-url")
         lake_path = Path(lake) if lake is not None else self.config.paths.lake
-        with create_engine(self.config.engine) as engine:
-            keywords = keyword_frequencies(engine, lake_path)
-        settings = LLMSettings.from_environment(
-            llm_base_url,
-            llm_model,
-            concurrency=concurrency,
-            batch_size=batch_size,
-            budget_requests=budget_requests,
-            budget_tokens=budget_tokens,
-        )
+        keywords, mapped = self._keywords(lake_path)
         store = AnswerStore(answers_path(lake_path))
         try:
             self.reporter.stage("classify", total=1)
-            report = LLMClassifier(settings, store).classify(keywords)
+            if llm_base_url or llm_model:
+                from c360.enrich.llm import LLMClassifier, LLMSettings
+
+                settings = LLMSettings.from_environment(
+                    llm_base_url or "",
+                    llm_model or "",
+                    concurrency=concurrency,
+                    batch_size=batch_size,
+                    budget_requests=budget_requests,
+                    budget_tokens=budget_tokens,
+                )
+                report = LLMClassifier(settings, store).classify(
+                    [k for k in keywords if k not in mapped]
+                )
+            else:
+                report = self._classify_offline(
+                    keywords, mapped, store, lake_path, train=train_from_llm
+                )
             self.reporter.advance(f"{report.answered:,} keywords answered")
-            return report
         finally:
             store.close()
+        report.tables = self._republish(lake_path, warehouse)
+        return report
+
+    def evaluate(self, labels: Path | str, *, lake: Path | str | None = None) -> Evaluation:
+        """Agreement of the offline classifier (the lake's trained one, else the out-of-the-box
+        one) with a ``keyword,category`` CSV: overall, per genre, confusion matrix."""
+        from c360.enrich.evaluate import evaluate
+        from c360.io.reference import read_keyword_labels
+
+        reference = read_keyword_labels(Path(labels))
+        lake_path = Path(lake) if lake is not None else self.config.paths.lake
+        classifier = self._offline_classifier(lake_path, mapped={}, train=False)
+        answers = classifier.classify(list(reference), threshold=self.config.classify.threshold)
+        return evaluate(answers, reference)
+
+    def _keywords(self, lake: Path) -> tuple[list[str], dict[str, str]]:
+        """The lake's counted keywords, most searched first, and the user's mapping as used by
+        the last run."""
+        from c360.engines import create_engine
+        from c360.search import keyword_frequencies, mapped_keywords
+
+        with create_engine(self.config.engine) as engine:
+            return keyword_frequencies(engine, lake), mapped_keywords(engine, lake)
+
+    def _classify_offline(
+        self,
+        keywords: list[str],
+        mapped: dict[str, str],
+        store: AnswerStore,
+        lake: Path,
+        *,
+        train: bool,
+    ) -> ClassifyReport:
+        import time
+
+        from c360.enrich.report import ClassifyReport
+
+        started = time.perf_counter()
+        classifier = self._offline_classifier(lake, mapped=mapped, train=train, store=store)
+        final = store.known("llm")
+        todo = [k for k in keywords if k not in final and k not in mapped]
+        answers = classifier.classify(todo, threshold=self.config.classify.threshold)
+        store.add(answers)
+        report = ClassifyReport(asked=len(todo), seconds=time.perf_counter() - started)
+        report.answered = sum(a.category != "Unknown" for a in answers)
+        report.model = classifier.version
+        report.trained_on = classifier.labels
+        return report
+
+    def _offline_classifier(
+        self,
+        lake: Path,
+        *,
+        mapped: dict[str, str],
+        train: bool,
+        store: AnswerStore | None = None,
+    ) -> OfflineClassifier:
+        """The lake's trained classifier; a new one from the stored LLM answers when ``train``;
+        else one from the lexicon and the mapping."""
+        from c360.enrich.offline import Label, OfflineClassifier, lexicon_labels
+        from c360.errors import InputError
+        from c360.search import model_path
+
+        path = model_path(lake)
+        if not train and path.exists():
+            return OfflineClassifier.load(path)
+        labels = lexicon_labels() + [Label(k, c, "mapping") for k, c in mapped.items()]
+        if train:
+            llm = store.all("llm") if store is not None else []
+            if not llm:
+                raise InputError(
+                    f"no LLM answers in {lake} to train from; run `c360 classify --llm-base-url "
+                    "URL --llm-model NAME` first"
+                )
+            labels += [Label(a.keyword, a.category, "llm") for a in llm]
+        self.reporter.info(f"training the keyword model on {len(labels):,} labels")
+        classifier = OfflineClassifier.train(labels)
+        if train:
+            classifier.save(path)
+        return classifier
+
+    def _republish(self, lake: Path, warehouse: str | None) -> dict[str, int]:
+        """Recompute and publish the tables that show a keyword's genre (none when the last
+        run had no search logs)."""
+        from c360.engines import create_engine
+        from c360.pipeline import ContentPipeline, LakeLayout
+        from c360.search import months_path
+        from c360.sinks import create_sink
+
+        if not months_path(lake).exists():
+            self.reporter.warn(
+                "the last run had no search logs: answers are kept for the next `c360 run --search`"
+            )
+            return {}
+        sink = create_sink(warehouse or self.config.paths.warehouse)
+        scratch = str(LakeLayout(lake).scratch)
+        with create_engine(self.config.engine, scratch=scratch) as engine:
+            pipeline = ContentPipeline(engine, sink, self.config, reporter=self.reporter)
+            return pipeline.reclassify(lake)
 
     def read_table(
         self, table: str, *, warehouse: str | None = None, limit: int | None = None

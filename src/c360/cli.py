@@ -22,6 +22,8 @@ from c360.errors import C360Error
 
 if TYPE_CHECKING:
     from c360.app import C360
+    from c360.enrich.evaluate import Evaluation
+    from c360.enrich.report import ClassifyReport
     from c360.pipeline import RunReport
 
 app = typer.Typer(
@@ -207,6 +209,7 @@ def demo(
         facade = _facade(config, {}, reporter)
         result = facade.demo(out, scale=scale, seed=seed)
         _print_run(result.run)
+        _print_classify(result.classify)
         _print_samples(facade, result.warehouse)
 
 
@@ -246,50 +249,121 @@ def load(
 
 @app.command()
 def classify(
+    warehouse: Annotated[
+        str | None,
+        typer.Option(
+            help="Warehouse whose search tables get the new genres (default: c360.duckdb)."
+        ),
+    ] = None,
     lake: Annotated[
         Path | None, typer.Option(help="Parquet lake folder of earlier runs (default: data/lake).")
     ] = None,
     llm_base_url: Annotated[
         str | None,
-        typer.Option(help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1."),
+        typer.Option(
+            help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 (else offline)."
+        ),
     ] = None,
     llm_model: Annotated[str | None, typer.Option(help="Model name on that server.")] = None,
-    concurrency: Annotated[int, typer.Option(help="Requests in flight at once.")] = 8,
-    batch_size: Annotated[int, typer.Option(help="Keywords per request.")] = 100,
+    concurrency: Annotated[int, typer.Option(help="LLM requests in flight at once.", min=1)] = 8,
+    batch_size: Annotated[int, typer.Option(help="Keywords per LLM request.", min=1)] = 100,
     budget_requests: Annotated[
         int | None, typer.Option(help="Stop after this many requests (retries included).")
     ] = None,
     budget_tokens: Annotated[
         int | None, typer.Option(help="Stop after this many tokens (as the server reports).")
     ] = None,
+    train_from_llm: Annotated[
+        bool,
+        typer.Option(
+            "--train-from-llm",
+            help="Retrain the offline model from the stored LLM answers, then classify the rest.",
+        ),
+    ] = False,
+    evaluate: Annotated[
+        Path | None,
+        typer.Option(
+            help="Only measure: agreement of the offline classifier with this keyword,category "
+            "CSV (per genre, and a confusion matrix).",
+            dir_okay=False,
+        ),
+    ] = None,
     config: ConfigOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Classify the genre of every searched keyword with an LLM, most searched first.
+    """Decide the genre of every searched keyword, most searched first, and republish the
+    search tables with it.
 
-    The API key comes from the environment variable C360_LLM_API_KEY (never a flag). Every
-    answer is kept in the lake as it arrives: an interrupted run resumes without asking again.
-    The next `c360 run --search ...` publishes the categories.
+    Offline by default: known titles, marker words and a local model (below its confidence
+    threshold a keyword stays Unknown). With --llm-base-url and --llm-model an LLM answers
+    instead; its API key comes from the environment variable C360_LLM_API_KEY (never a flag).
+    Every answer is kept in the lake as it arrives: an interrupted run resumes without asking
+    again, and an LLM answer is never replaced.
     """
     with RichReporter(verbose=verbose) as reporter, _guard(verbose):
         facade = _facade(config, {}, reporter)
+        if evaluate is not None:
+            _print_evaluation(facade.evaluate(evaluate, lake=lake))
+            return
         report = facade.classify(
             lake=lake,
+            warehouse=warehouse,
             llm_base_url=llm_base_url,
             llm_model=llm_model,
             concurrency=concurrency,
             batch_size=batch_size,
             budget_requests=budget_requests,
             budget_tokens=budget_tokens,
+            train_from_llm=train_from_llm,
         )
-    errors = ", ".join(f"{k} {v}" for k, v in sorted(report.errors.items())) or "none"
+    _print_classify(report)
+
+
+def _print_classify(report: ClassifyReport) -> None:
+    if report.model is not None:
+        console.print(
+            f"{report.answered:,} of {report.asked:,} keywords given a genre offline in "
+            f"{report.seconds:.1f} s (the rest are Unknown: the model was not sure); "
+            f"model {report.model}, learned from {report.trained_on:,} labels",
+            soft_wrap=True,
+        )
+    else:
+        errors = ", ".join(f"{k} {v}" for k, v in sorted(report.errors.items())) or "none"
+        console.print(
+            f"{report.answered:,} of {report.asked:,} keywords answered in {report.seconds:.1f} s;"
+            f" {report.requests:,} requests ({report.retries:,} retries; errors: {errors}), "
+            f"{report.tokens:,} tokens"
+            + ("; budget spent, the rest stays Unknown" if report.budget_exhausted else ""),
+            soft_wrap=True,
+        )
+    if report.tables:
+        published = ", ".join(f"{name} ({rows:,})" for name, rows in report.tables.items())
+        console.print(f"republished: {published}", soft_wrap=True)
+
+
+def _print_evaluation(result: Evaluation) -> None:
+    from rich.table import Table
+
     console.print(
-        f"{report.answered:,} of {report.asked:,} keywords answered in {report.seconds:.1f} s; "
-        f"{report.requests:,} requests ({report.retries:,} retries; errors: {errors}), "
-        f"{report.tokens:,} tokens"
-        + ("; budget spent, the rest stays Unknown" if report.budget_exhausted else ""),
+        f"agreement {result.agreement:.1%} on {result.keywords:,} keywords; "
+        f"{result.coverage:.1%} answered (not Unknown), {result.answered_agreement:.1%} of "
+        "those agree",
         soft_wrap=True,
     )
+    genres = Table(title="agreement per genre", title_justify="left")
+    for column in ("genre", "keywords", "agreed", "agreement"):
+        genres.add_column(column, justify="left" if column == "genre" else "right")
+    for genre, (n, agreed) in result.per_genre().items():
+        genres.add_row(genre, f"{n:,}", f"{agreed:,}", f"{agreed / n:.1%}")
+    console.print(genres)
+    columns = result.columns()
+    matrix = Table(title="confusion (rows: reference, columns: answer)", title_justify="left")
+    matrix.add_column("")
+    for column in columns:
+        matrix.add_column(column[:7], justify="right")
+    for genre in result.per_genre():
+        matrix.add_row(genre, *(str(result.confusion.get((genre, c), 0)) for c in columns))
+    console.print(matrix)
 
 
 def _print_run(report: RunReport) -> None:
@@ -342,9 +416,12 @@ def _print_samples(facade: C360, warehouse: str) -> None:
         ("customer_content_stats", ["contract", "total_duration", "active_days", "most_watch",
                                     "taste", "activeness", "customer_type"]),
         ("top_apps", ["rank", "app_name", "category", "total_duration", "contracts"]),
+        ("keyword_category", ["keyword_norm", "category", "source", "confidence"]),
         ("search_monthly_top", ["user_id", "month", "most_search", "search_count", "category"]),
         ("customer_search_stats", ["user_id", "most_search_prev", "most_search_curr",
                                    "trending_type", "category_change"]),
+        ("customer_360", ["contract", "most_watch", "customer_type", "user_id",
+                          "category_curr", "trending_type"]),
     ):  # fmt: skip
         data = facade.read_table(name, warehouse=warehouse, limit=5).select(columns)
         table = Table(title=name, title_justify="left")

@@ -109,6 +109,13 @@ class SearchConfig(_Section):
     placeholders: tuple[str, ...] = ("tìm kiếm bằng giọng nói", "voice search")
 
 
+class ClassifyConfig(_Section):
+    """The offline keyword classifier (SPEC 2.7)."""
+
+    #: Answers the model is less sure of than this (probability of its best genre) are Unknown.
+    threshold: float = Field(0.4, ge=0.0, le=1.0)
+
+
 class ProfileConfig(_Section):
     """Thresholds of the customer profile (SPEC 2.3)."""
 
@@ -159,6 +166,7 @@ class C360Config(_Section):
 
     content: ContentConfig = Field(default_factory=ContentConfig)
     search: SearchConfig = Field(default_factory=SearchConfig)
+    classify: ClassifyConfig = Field(default_factory=ClassifyConfig)
     profile: ProfileConfig = Field(default_factory=ProfileConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)
     paths: PathsConfig = Field(default_factory=PathsConfig)

@@ -35,7 +35,7 @@ from c360.io.files import FileScan, SourceFile, find_content_files, scan
 from c360.io.state import FileRecord, IngestState, digest, write_atomic
 from c360.rules import content as content_rules
 from c360.rules import star, unified
-from c360.search import SearchPipeline, SearchReport
+from c360.search import SearchPipeline, SearchReport, months_path
 from c360.sinks.base import Partitioned, Sink, TableFiles
 
 CONTENT = "content"
@@ -105,6 +105,11 @@ class LakeLayout:
         return self.root / "_state" / "pipeline_runs.parquet"
 
     @property
+    def bridge(self) -> Path:
+        """The last run's contract ↔ user bridge."""
+        return self.root / "_state" / "bridge.parquet"
+
+    @property
     def scratch(self) -> Path:
         return self.root / "_tmp"
 
@@ -171,7 +176,9 @@ class ContentPipeline:
                         mapping=request.mapping,
                     )
                 tables.update(search_tables)
-            tables["customer_360"] = self._unified(tables, layout, request)
+            else:
+                months_path(request.lake).unlink(missing_ok=True)  # nothing to reclassify
+            tables["customer_360"] = self._unified(tables, layout, self._bridge(request, layout))
             # The warehouse copy of the run record says "succeeded": it is published in the same
             # transaction as the tables, so it exists only if they do. The lake's own run
             # history is updated after the publish returns.
@@ -395,23 +402,46 @@ class ContentPipeline:
             groups.append(DateGroup(day, tuple(sources), version))
         return groups
 
+    def _bridge(self, request: RunRequest, layout: LakeLayout) -> pa.Table | None:
+        """The run's bridge, kept in the lake so that a reclassification rebuilds the same view."""
+        if request.bridge is None:
+            layout.bridge.unlink(missing_ok=True)
+            return None
+        if request.search is None:
+            self.reporter.warn("--bridge is used with --search only; customer_360 has no search")
+        bridge = read_bridge(request.bridge)
+        write_atomic(bridge, layout.bridge)
+        return bridge
+
     def _unified(
-        self, tables: dict[str, TableFiles], layout: LakeLayout, request: RunRequest
+        self, tables: dict[str, TableFiles], layout: LakeLayout, bridge: pa.Table | None
     ) -> Path:
         """``customer_360``: the content profile, with the search profile through the bridge."""
         profile = self.engine.read_parquet([layout.gold("customer_content_stats")])
         search = tables.get("customer_search_stats")
         stats = self.engine.read_parquet([search]) if isinstance(search, Path) else None
-        bridge = None
-        if request.bridge is not None:
-            if stats is None:
-                self.reporter.warn(
-                    "--bridge is used with --search only; customer_360 has no search"
-                )
-            bridge = ibis.memtable(read_bridge(request.bridge))
         path = layout.gold("customer_360")
-        self._write("customer_360", unified.customer_360(profile, stats, bridge), path)
+        self._write(
+            "customer_360",
+            unified.customer_360(
+                profile, stats, ibis.memtable(bridge) if bridge is not None else None
+            ),
+            path,
+        )
         return path
+
+    def reclassify(self, lake: Path) -> dict[str, int]:
+        """Republish the tables that carry a keyword's category after a classification:
+        ``keyword_category``, ``search_monthly_top``, ``customer_search_stats``, ``customer_360``.
+        """
+        layout = LakeLayout(lake)
+        self.sink.check()
+        tables: dict[str, TableFiles] = dict(
+            SearchPipeline(self.engine, self.config, reporter=self.reporter).reclassify(lake)
+        )
+        bridge = pq.read_table(layout.bridge) if layout.bridge.exists() else None
+        tables["customer_360"] = self._unified(tables, layout, bridge)
+        return self.sink.publish(tables)
 
     def _write(self, name: str, expr: ir.Table, path: Path) -> int:
         start = time.perf_counter()

@@ -9,9 +9,7 @@ de-duplication across days and month boundaries exact.
 
 from __future__ import annotations
 
-import csv
 import time
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -20,11 +18,13 @@ from typing import TYPE_CHECKING
 import ibis
 import pyarrow as pa
 
-from c360.config import SEARCH_CATEGORIES, C360Config
+from c360.config import C360Config
 from c360.enrich.store import Answer, AnswerStore
 from c360.errors import InputError
 from c360.io.files import SearchDay, find_search_days
-from c360.io.state import FileRecord, IngestState, digest
+from c360.io.reference import read_keyword_labels
+from c360.io.state import FileRecord, IngestState, digest, read_json_state, write_json_atomic
+from c360.rules import keywords as keyword_rules
 from c360.rules import search as search_rules
 
 if TYPE_CHECKING:
@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 SEARCH = "search"
 #: Skip reasons that mark a row as junk (quarantined), not merely as "not a user's search".
 JUNK = ("bad_user_id", "no_letters")
+#: The search tables that carry a keyword's category (recomputed after a classification).
+CATEGORISED = ("keyword_category", "search_monthly_top", "customer_search_stats")
 
 
 @dataclass
@@ -90,26 +92,19 @@ class SearchPipeline:
         searches = self.engine.materialize(
             search_rules.counted_searches(bronze, losers), "counted_searches"
         )
-        out: dict[str, Path] = {}
         gold = lake / "gold"
-        answers = _stored_answers(lake)
-        keywords = keyword_categories(searches, _read_mapping(mapping), answers, run_id=run_id)
-        out["keyword_category"] = gold / "keyword_category.parquet"
-        self.engine.write_parquet(keywords, out["keyword_category"])
-        categories = self.engine.read_parquet([out["keyword_category"]])
-        top = search_rules.with_categories(search_rules.monthly_top(searches), categories)
-        out["search_monthly_top"] = gold / "search_monthly_top.parquet"
-        self.engine.write_parquet(top, out["search_monthly_top"])
-        top = self.engine.read_parquet([out["search_monthly_top"]])
-
-        months = self.engine.to_pyarrow(top.select("month").distinct().order_by("month"))
-        report.months = tuple(str(m) for m in months.column("month").to_pylist())
         # Compared: the last two months of the day folders, not of the effective dates (a
         # window's last day spills a few searches into the next month).
         previous, current = _last_two(tuple(sorted({f"{d.day:%Y-%m}" for d in days})))
-        out["customer_search_stats"] = gold / "customer_search_stats.parquet"
-        stats = search_rules.taste_change(top, previous=previous, current=current)
-        self.engine.write_parquet(stats, out["customer_search_stats"])
+        decided = decisions(read_keyword_labels(mapping) if mapping else {}, _stored_answers(lake))
+        out = self._categorised(
+            searches, decided, search_rules.monthly_top(searches), gold,
+            previous=previous, current=current,
+        )  # fmt: skip
+        write_json_atomic({"previous": previous, "current": current}, months_path(lake))
+        top = self.engine.read_parquet([out["search_monthly_top"]])
+        months = self.engine.to_pyarrow(top.select("month").distinct().order_by("month"))
+        report.months = tuple(str(m) for m in months.column("month").to_pylist())
 
         out["search_quality"] = gold / "search_quality.parquet"
         self.engine.write_parquet(search_quality(bronze, losers), out["search_quality"])
@@ -136,6 +131,53 @@ class SearchPipeline:
         report.skipped = {str(r["reason"]): int(r["rows"]) for r in skipped_rows.to_pylist()}
         report.duplicates = report.skipped.get("duplicate_event", 0)
         return out, report
+
+    def reclassify(self, lake: Path) -> dict[str, Path]:
+        """Recompute the category columns of the last run's search tables from the stored
+        answers (the user's mapping, kept in ``keyword_category``, still decides first)."""
+        gold = lake / "gold"
+        months = read_json_state(months_path(lake))
+        paths = [gold / "keyword_category.parquet", gold / "search_monthly_top.parquet"]
+        if not months or not all(p.exists() for p in paths):
+            raise InputError(
+                f"no search tables in the lake {lake}; run `c360 run --search DIR` first"
+            )
+        mapping = mapped_keywords(self.engine, lake)
+        keywords = self.engine.materialize(
+            self.engine.read_parquet([paths[0]]).select("keyword_norm"), "keywords_seen"
+        )
+        top = self.engine.materialize(
+            self.engine.read_parquet([paths[1]]).drop("category"), "monthly_top_seen"
+        )
+        return self._categorised(
+            keywords, decisions(mapping, _stored_answers(lake)), top, gold,
+            previous=str(months["previous"]), current=str(months["current"]),
+        )  # fmt: skip
+
+    def _categorised(
+        self,
+        searches: ir.Table,
+        decided: ir.Table,
+        top: ir.Table,
+        gold: Path,
+        *,
+        previous: str,
+        current: str,
+    ) -> dict[str, Path]:
+        """The tables that carry a keyword's category: ``keyword_category``,
+        ``search_monthly_top`` and ``customer_search_stats``."""
+        out = {name: gold / f"{name}.parquet" for name in CATEGORISED}
+        self.engine.write_parquet(
+            keyword_rules.keyword_categories(searches, decided), out["keyword_category"]
+        )
+        categories = self.engine.read_parquet([out["keyword_category"]])
+        self.engine.write_parquet(
+            search_rules.with_categories(top, categories), out["search_monthly_top"]
+        )
+        top = self.engine.read_parquet([out["search_monthly_top"]])
+        stats = search_rules.taste_change(top, previous=previous, current=current)
+        self.engine.write_parquet(stats, out["customer_search_stats"])
+        return out
 
     def _ingest(
         self,
@@ -203,46 +245,50 @@ def search_rules_hash(config: C360Config) -> str:
     return digest(config.search.user_pattern, list(config.search.placeholders))
 
 
-def keyword_categories(
-    searches: ir.Table, mapping: dict[str, str], answers: list[Answer], *, run_id: str
-) -> ir.Table:
-    """``keyword_category``: every counted keyword, with its category where one is decided.
-
-    The user's mapping decides first (source ``mapping``), then stored classifier answers
-    (``llm``, ``model``, ``rule``); a keyword nobody classified yet is ``Unknown`` with no
-    source, never silently ``Other``.
-    """
-    decided: dict[str, tuple[str, str, float, str]] = {
-        a.keyword: (a.category, a.source, a.confidence, a.version) for a in answers
-    }
-    decided.update({k: (c, "mapping", 1.0, "mapping") for k, c in mapping.items()})
-    given = ibis.memtable(
+def decisions(mapping: dict[str, str], answers: list[Answer]) -> ir.Table:
+    """One decision per keyword: the user's mapping first, then stored classifier answers."""
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    decided = {a.keyword: a for a in answers}
+    decided.update({k: Answer(k, c, "mapping", 1.0, "mapping", now) for k, c in mapping.items()})
+    rows = list(decided.values())
+    return ibis.memtable(
         pa.table(
             {
-                "_keyword": pa.array(list(decided), pa.string()),
-                "_category": pa.array([d[0] for d in decided.values()], pa.string()),
-                "_source": pa.array([d[1] for d in decided.values()], pa.string()),
-                "_confidence": pa.array([d[2] for d in decided.values()], pa.float64()),
-                "_version": pa.array([d[3] for d in decided.values()], pa.string()),
+                "keyword": pa.array([a.keyword for a in rows], pa.string()),
+                "category": pa.array([a.category for a in rows], pa.string()),
+                "source": pa.array([a.source for a in rows], pa.string()),
+                "confidence": pa.array([a.confidence for a in rows], pa.float64()),
+                "version": pa.array([a.version for a in rows], pa.string()),
+                "decided_at": pa.array([a.decided_at for a in rows], pa.string()),
             }
         )
-    )
-    keywords = searches.select("keyword_norm").distinct()
-    joined = keywords.left_join(given, keywords.keyword_norm == given._keyword)
-    known = joined._category.notnull()
-    return joined.select(
-        keyword_norm=joined.keyword_norm,
-        category=joined._category.fill_null(search_rules.UNKNOWN),
-        source=joined._source,
-        confidence=joined._confidence,
-        version=joined._version,
-        decided_in=ibis.ifelse(known, run_id, ibis.null("string")),
     )
 
 
 def answers_path(lake: Path) -> Path:
     """Where classifier answers are kept, durably, between runs."""
     return lake / "_state" / "keyword_answers.sqlite"
+
+
+def model_path(lake: Path) -> Path:
+    """Where ``c360 classify --train-from-llm`` keeps the trained offline classifier."""
+    return lake / "_state" / "keyword_model.pickle"
+
+
+def mapped_keywords(engine: Engine, lake: Path) -> dict[str, str]:
+    """The keywords the user's mapping decided in the last run (kept in ``keyword_category``)."""
+    path = lake / "gold" / "keyword_category.parquet"
+    if not path.exists():
+        return {}
+    table = engine.read_parquet([path])
+    mapped = table.filter(table.source == "mapping").select("keyword_norm", "category")
+    rows = engine.to_pyarrow(mapped).to_pylist()
+    return {str(r["keyword_norm"]): str(r["category"]) for r in rows}
+
+
+def months_path(lake: Path) -> Path:
+    """The months the last run compared (``customer_search_stats``)."""
+    return lake / "_state" / "search_months.json"
 
 
 def _stored_answers(lake: Path) -> list[Answer]:
@@ -284,34 +330,6 @@ def search_quality(rows: ir.Table, losers: ir.Table) -> ir.Table:
     return per_reason.union(
         skews.mutate(reason=ibis.literal("clock_skew")).select("file_date", "reason", "rows")
     )
-
-
-def _read_mapping(path: Path | None) -> dict[str, str]:
-    """The user's ``keyword,category`` CSV, keyed by normalised keyword; validated."""
-    if path is None:
-        return {}
-    if not path.is_file():
-        raise InputError(f"keyword mapping {path} does not exist")
-    allowed = set(SEARCH_CATEGORIES)
-    mapping: dict[str, str] = {}
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        for line_no, row in enumerate(csv.reader(fh), start=1):
-            if not row or (
-                line_no == 1 and [c.strip().lower() for c in row[:2]] == ["keyword", "category"]
-            ):
-                continue
-            if len(row) < 2:
-                raise InputError(f"{path}:{line_no}: expected keyword,category")
-            keyword = " ".join(unicodedata.normalize("NFC", row[0]).split()).lower()
-            category = row[1].strip()
-            if category not in allowed:
-                raise InputError(
-                    f"{path}:{line_no}: category {category!r} is not one of "
-                    f"{', '.join(SEARCH_CATEGORIES)}"
-                )
-            if keyword:
-                mapping.setdefault(keyword, category)
-    return mapping
 
 
 def _last_two(months: tuple[str, ...]) -> tuple[str, str]:

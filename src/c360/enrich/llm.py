@@ -17,12 +17,13 @@ import random
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
 import httpx
 
 from c360.config import SEARCH_CATEGORIES
+from c360.enrich.report import ClassifyReport
 from c360.enrich.store import Answer, AnswerStore
 from c360.errors import ConfigError
 
@@ -72,21 +73,6 @@ class LLMSettings:
     @property
     def version(self) -> str:
         return f"{self.model}/{PROMPT_VERSION}"
-
-
-@dataclass
-class ClassifyReport:
-    """What a classification run did."""
-
-    asked: int = 0
-    answered: int = 0
-    requests: int = 0
-    retries: int = 0
-    tokens: int = 0
-    budget_exhausted: bool = False
-    failed_batches: int = 0
-    seconds: float = 0.0
-    errors: dict[str, int] = field(default_factory=dict)
 
 
 class _Budget(Exception):

@@ -1,8 +1,11 @@
 """Durable keyword answers: one SQLite file, each answer committed as it arrives.
 
 SQLite in WAL mode with ``synchronous=FULL`` makes every committed answer survive a crash or a
-``kill -9``; a torn write is rolled back by SQLite itself, never half-read. A re-run asks only
-for keywords without an answer, so nothing is paid for twice.
+``kill -9``; a torn write is rolled back by SQLite itself, never half-read. A re-run asks the
+LLM only for keywords without an LLM answer, so nothing is paid for twice.
+
+An LLM answer is final. Offline answers (``model``, ``rule``) are provisional: a later offline
+run (a retrained model) replaces them, and an LLM answer replaces them.
 """
 
 from __future__ import annotations
@@ -26,10 +29,15 @@ class Answer:
     source: str  # "llm", "model", "rule", "mapping"
     confidence: float
     version: str  # model and prompt version
+    decided_at: str | None = None  # UTC, ISO 8601; set by the store
+
+
+#: The source whose answers are final.
+FINAL = "llm"
 
 
 class AnswerStore:
-    """Answers by normalised keyword; the first answer for a keyword is kept."""
+    """Answers by normalised keyword: the first LLM answer is kept, offline ones are replaced."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -47,28 +55,45 @@ class AnswerStore:
         except sqlite3.Error as exc:
             raise OutputError(f"cannot open the keyword answers {path}: {exc}") from exc
 
-    def missing(self, keywords: Sequence[str]) -> list[str]:
-        """The keywords without an answer, in the given order."""
-        known = self.known()
+    def missing(self, keywords: Sequence[str], *, source: str = FINAL) -> list[str]:
+        """The keywords without an answer from ``source``, in the given order."""
+        known = self.known(source)
         return [k for k in keywords if k not in known]
 
-    def known(self) -> set[str]:
-        return {row[0] for row in self.con.execute("SELECT keyword FROM answers")}
+    def known(self, source: str | None = None) -> set[str]:
+        """Keywords with an answer (from ``source`` when given)."""
+        if source is None:
+            return {row[0] for row in self.con.execute("SELECT keyword FROM answers")}
+        query = "SELECT keyword FROM answers WHERE source = ?"
+        return {row[0] for row in self.con.execute(query, (source,))}
 
     def add(self, answers: Iterable[Answer]) -> int:
-        """Store answers in one transaction (committed when this returns); returns how many."""
-        now = datetime.now(UTC).isoformat()
+        """Store answers in one transaction (committed when this returns); returns how many.
+
+        An answer never replaces an LLM answer; it replaces any other answer.
+        """
+        now = datetime.now(UTC).isoformat(timespec="seconds")
         rows = [(a.keyword, a.category, a.source, a.confidence, a.version, now) for a in answers]
         with self._lock, self.con:
             self.con.execute("BEGIN IMMEDIATE")
-            self.con.executemany("INSERT OR IGNORE INTO answers VALUES (?, ?, ?, ?, ?, ?)", rows)
+            self.con.executemany(
+                "INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (keyword) DO UPDATE "
+                "SET category = excluded.category, source = excluded.source, "
+                "confidence = excluded.confidence, version = excluded.version, "
+                "decided_at = excluded.decided_at WHERE answers.source <> ?",
+                [(*row, FINAL) for row in rows],
+            )
         return len(rows)
 
-    def all(self) -> list[Answer]:
+    def all(self, source: str | None = None) -> list[Answer]:
+        """Every answer (from ``source`` when given), by keyword."""
+        where, params = ("WHERE source = ?", (source,)) if source else ("", ())
         return [
-            Answer(k, c, s, conf, v)
-            for k, c, s, conf, v in self.con.execute(
-                "SELECT keyword, category, source, confidence, version FROM answers ORDER BY 1"
+            Answer(*row)
+            for row in self.con.execute(
+                "SELECT keyword, category, source, confidence, version, decided_at FROM answers "
+                f"{where} ORDER BY keyword",
+                params,
             )
         ]
 

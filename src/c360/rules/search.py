@@ -11,6 +11,8 @@ from collections.abc import Sequence
 import ibis
 import ibis.expr.types as ir
 
+from c360.rules.keywords import UNKNOWN
+
 #: Columns the engines' search readers must produce, one row per Parquet row.
 DECODED_COLUMNS: dict[str, str] = {
     "source_file": "string",  # day folder / part file name
@@ -207,9 +209,6 @@ def with_categories(top: ir.Table, categories: ir.Table) -> ir.Table:
         *[joined[name] for name in top.columns],
         category=joined._category.fill_null(UNKNOWN),
     )
-
-
-UNKNOWN = "Unknown"
 
 
 def taste_change(top: ir.Table, *, previous: str, current: str) -> ir.Table:
