@@ -178,7 +178,7 @@ COLUMNS: dict[str, str] = {
     "source": "Who decided the category: mapping, llm, model or rule (null: nobody yet).",
     "confidence": "Confidence of the decision, 0-1.",
     "version": "Model or prompt version that decided it.",
-    "decided_in": "Run that decided it.",
+    "decided_at": "When it was decided (UTC, ISO 8601).",
     "previous_month": "The earlier month compared (YYYY-MM).",
     "current_month": "The later month compared (YYYY-MM).",
     "most_search_prev": "Top keyword in the previous month.",
