@@ -73,3 +73,59 @@ def write_search_day(
         pq.write_table(table, target / f"part-0000{i}-x.snappy.parquet")
     (target / "_SUCCESS").write_text("")
     (target / ".part-00000-x.snappy.parquet.crc").write_bytes(b"crc")
+
+
+# -- hand-made content days with known answers ----------------------------------------------
+
+OK, DUP, BLANK = "ok", "duplicate", "blank"
+
+#: (line, outcome) per day; outcome is OK, DUP (a valid line whose `_id` was seen earlier), BLANK
+#: or the quarantine reason.
+DAY1: list[tuple[str, str]] = [
+    (content_line("HNH000001", duration=100, app="KPLUS", record_id="a1"), OK),
+    (content_line("HNH000002", duration=10, app="VOD", record_id="dup-in"), OK),
+    ("", BLANK),
+    (content_line("HNH000002", duration=999, app="VOD", record_id="dup-in"), DUP),
+    (content_line("0", record_id="j1"), "bad_contract"),
+    (content_line("113.182.209.48", record_id="j2"), "bad_contract"),
+    ('{"_id":"m1","_source":{"Contract":"HNH1', "malformed_json"),
+    (content_line("HNH000003", duration=50, app="RELAX", record_id="dup-x"), OK),
+    ("   ", BLANK),
+    (
+        content_line(
+            "HNH000001", duration=86_400, app="SPORT", mac="0c:96:e6:2f:c5:5c", record_id="a2"
+        ),
+        OK,
+    ),
+]
+DAY2_GZ: list[tuple[str, str]] = [
+    (content_line("", record_id="j3"), "bad_contract"),
+    (content_line("hnh579912", record_id="j4"), "bad_contract"),
+    (content_line("HNH000003", duration=7000, app="RELAX", record_id="dup-x"), DUP),
+    (content_line("HNH000001", duration=-1, record_id="b1"), "bad_duration"),
+    (content_line("HNH000001", duration=86_401, record_id="b2"), "bad_duration"),
+    (content_line("HNH000001", duration="12", record_id="b3"), "bad_duration"),
+    (content_line("HNH000001", duration=12.5, record_id="b4"), "bad_duration"),
+    ("", BLANK),
+    (content_line("HNH000001", duration=12.0, record_id="b5"), "bad_duration"),
+    (content_line("HNH000001", duration=None, record_id="b6"), "bad_duration"),
+    (content_line("HNH000001", drop=["TotalDuration"], record_id="b7"), "bad_duration"),
+    (content_line("HNH000002", duration=0, app="CHILD", record_id="z1"), OK),
+    ('{"_index":"history","_id":"s1","_score":0}', "missing_source"),
+    ('{"_id":"s2","_source":[{"Contract":"HNH000001","TotalDuration":5}]}', "missing_source"),
+]
+DAY3: list[tuple[str, str]] = [
+    (content_line("HNH000003", duration=300, app="RELAX", record_id="late"), OK),
+    (content_line("HNH000002", duration=5, app="VOD", record_id="dup-in"), DUP),
+    (content_line("HNH000004", duration=40, app="APP", record_id="o1"), OK),
+    (content_line("HNH000001", duration=20, app="CHANNEL", mac="zz", record_id="a3"), OK),
+    ('{"_id": "x9", "_source": {"Contract": "Hà Nội", "TotalDuration": 1,', "malformed_json"),
+]
+DAYS = {"20220401.json": DAY1, "20220402.json.gz": DAY2_GZ, "20220403.json": DAY3}
+
+
+def write_known_days(folder: Path) -> None:
+    """The three hand-made days (one gzipped) into ``folder``."""
+    write_day(folder, date(2022, 4, 1), [line for line, _ in DAY1])
+    write_day(folder, date(2022, 4, 2), [line for line, _ in DAY2_GZ], gz=True)
+    write_day(folder, date(2022, 4, 3), [line for line, _ in DAY3])

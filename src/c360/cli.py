@@ -137,6 +137,12 @@ def run(
         str | None,
         typer.Option(help="Engine memory limit, e.g. 4GB (default: 3GB; spills to disk beyond)."),
     ] = None,
+    spark_master: Annotated[
+        str | None,
+        typer.Option(
+            help="Spark master with --engine spark: local[*] (default), spark://host:7077, yarn."
+        ),
+    ] = None,
     config: ConfigOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -149,6 +155,7 @@ def run(
         "engine.name": engine,
         "engine.threads": threads,
         "engine.memory_limit": memory_limit,
+        "engine.spark_master": spark_master,
     }
     window = (_day(start, "--from"), _day(end, "--to"))
     with RichReporter(verbose=verbose) as reporter, _guard(verbose):

@@ -25,6 +25,7 @@ CLI_FLAGS = {
     "engine.name": "--engine",
     "engine.threads": "--threads",
     "engine.memory_limit": "--memory-limit",
+    "engine.spark_master": "--spark-master",
     "paths.warehouse": "--warehouse",
     "paths.lake": "--lake",
 }
@@ -152,6 +153,14 @@ class EngineConfig(_Section):
     memory_limit: str | None = "3GB"
     #: Where the engine may spill; ``None`` uses a folder inside the lake.
     temp_directory: str | None = None
+    #: Spark: the master URL (``local[*]``, ``spark://host:7077``, ``yarn``, ``k8s://…``).
+    spark_master: str = "local[*]"
+    #: Spark: driver memory (executors take theirs from ``spark_conf`` or spark-submit).
+    spark_driver_memory: str = "2g"
+    #: Spark: partitions after a shuffle; small data on a few cores wants few.
+    spark_shuffle_partitions: int = Field(8, ge=1)
+    #: Spark: any other setting, e.g. ``{"spark.executor.memory" = "4g"}``.
+    spark_conf: dict[str, str] = Field(default_factory=dict)
 
 
 class PathsConfig(_Section):

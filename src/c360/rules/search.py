@@ -109,7 +109,10 @@ def with_event_time(table: ir.Table, column: str, *, name: str = "parsed_time") 
 def normalise_keyword(keyword: ir.StringValue) -> ir.StringValue:
     """NFC; runs of whitespace, Unicode spaces and control characters become one space; trimmed;
     lower-cased; an empty result is null."""
-    collapsed = _nfc(keyword).re_replace(r"[\s\p{Z}\p{Cc}]+", " ").strip()
+    # Trimmed by a regex, not strip(): Ibis writes strip() for Spark as TRIM(' \t\n\r\v\f' …),
+    # whose \v and \f Spark SQL reads as the letters v and f. After the collapse only a single
+    # space can be left at either end.
+    collapsed = _nfc(keyword).re_replace(r"[\s\p{Z}\p{Cc}]+", " ").re_replace(r"^ | $", "")
     return collapsed.lower().nullif("")
 
 
