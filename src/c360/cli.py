@@ -220,6 +220,17 @@ def demo(
         _print_samples(facade, result.warehouse)
 
 
+@app.command("spark-entry")
+def spark_entry() -> None:
+    """Print the path of the script spark-submit runs to start c360 on a cluster:
+
+    spark-submit --master spark://host:7077 "$(c360 spark-entry)" run --engine spark ...
+    """
+    from c360.engines.spark import SUBMIT_SCRIPT
+
+    console.print(str(SUBMIT_SCRIPT), soft_wrap=True, highlight=False)
+
+
 @app.command()
 def load(
     source: Annotated[

@@ -94,6 +94,8 @@ _SPARK_TYPES = {
     "timestamp": "TIMESTAMP_NTZ",
 }
 _LOG4J = Path(__file__).with_name("log4j2.properties")
+#: The script ``spark-submit`` runs: the ``c360`` command.
+SUBMIT_SCRIPT = Path(__file__).with_name("submit") / "c360_main.py"
 #: A line naming an error's type and message, e.g. ``TypeError: ...``, ``java.io.IOException: ...``
 _CAUSE = re.compile(r"^[\w.$]*(Error|Exception)(\s*\[[A-Z_.]+\])?: \S")
 
@@ -250,13 +252,16 @@ def start_session(config: EngineConfig, *, scratch: str | None = None) -> SparkS
     Raises:
         EngineError: Java is missing, the master cannot be reached, or Spark fails to start.
     """
-    _check_master(config.spark_master)
+    # Under spark-submit the JVM is already running with the master and resources it was given.
+    submitted = "PYSPARK_GATEWAY_PORT" in os.environ
+    if not submitted:
+        _check_master(config.spark_master)
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:  # pragma: no cover - create_engine reports the missing extra
         raise EngineError("the Spark engine needs pyspark: pip install 'c360[spark]'") from exc
     active = SparkSession.getActiveSession()
-    if active is not None and active.conf.get("spark.master") == config.spark_master:
+    if active is not None and (submitted or active.conf.get("spark.master") == config.spark_master):
         return _prepared(active)
     if active is not None:
         active.stop()
@@ -286,7 +291,8 @@ def start_session(config: EngineConfig, *, scratch: str | None = None) -> SparkS
         Path(scratch).mkdir(parents=True, exist_ok=True)
         options["spark.local.dir"] = scratch
     options.update(config.spark_conf)
-    builder = SparkSession.builder.master(options.pop("spark.master", config.spark_master))
+    master = options.pop("spark.master", config.spark_master)
+    builder = SparkSession.builder if submitted else SparkSession.builder.master(master)
     for key, value in options.items():
         builder = builder.config(key, value)
     try:
