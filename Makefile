@@ -51,6 +51,7 @@ bench: install ## run the benchmarks and rewrite docs/benchmarks.md
 	$(BIN)/python benchmarks/warehouse_load.py
 	$(BIN)/python benchmarks/search_pipeline.py
 	$(BIN)/python benchmarks/keyword_accuracy.py
+	$(BIN)/python benchmarks/spark_engines.py
 
 lock: ## re-resolve requirements/dev.lock from pyproject.toml
 	$(UV) pip compile pyproject.toml --extra dev --python-version 3.11 -o $(LOCK)
