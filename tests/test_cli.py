@@ -202,21 +202,13 @@ def test_generate_writes_content_search_and_bridge(cli: CliRunner, tmp_path: Pat
     assert (out / "contract_user.csv").is_file()
 
 
-def test_spark_engine_not_yet_available_is_one_clear_line(cli: CliRunner, tmp_path: Path) -> None:
+def test_an_unknown_engine_is_one_clear_line(cli: CliRunner, tmp_path: Path) -> None:
     folder = tmp_path / "in"
     write_day(folder, date(2022, 4, 1), [content_line()])
     result = _invoke(
-        cli,
-        "run",
-        "--content",
-        str(folder),
-        "--engine",
-        "spark",
-        "--warehouse",
-        str(tmp_path / "w.duckdb"),
-        "--lake",
-        str(tmp_path / "lake"),
-    )
+        cli, "run", "--content", str(folder), "--engine", "flink",
+        "--warehouse", str(tmp_path / "w.duckdb"), "--lake", str(tmp_path / "lake"),
+    )  # fmt: skip
     assert result.exit_code == 1
-    assert "engine 'spark' is not available in this version" in result.output
+    assert "engine.name" in result.output and "--engine" in result.output
     assert "Traceback" not in result.output
