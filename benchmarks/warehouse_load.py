@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import date, timedelta
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -29,6 +30,21 @@ import sys
 from pathlib import Path
 from c360.sinks import create_sink
 create_sink(sys.argv[1]).publish({"customer_content_stats": Path(sys.argv[2])})
+"""
+#: For comparison: what a Spark job writing over JDBC gets (no staging, keys, indexes or swap).
+JDBC_JAR = "/usr/share/java/mariadb-java-client.jar"  # Debian's libmariadb-java
+JDBC_LABEL = "MariaDB via Spark JDBC, `rewriteBatchedStatements` (comparison, plain insert)"
+JDBC_URL = "jdbc:mysql://127.0.0.1:3306/c360_bench?permitMysqlScheme&rewriteBatchedStatements=true"
+JDBC = """
+import sys
+from pyspark.sql import SparkSession
+spark = (SparkSession.builder.master("local[2]").config("spark.ui.enabled", "false")
+         .config("spark.jars", sys.argv[3]).getOrCreate())
+spark.sparkContext.setLogLevel("ERROR")
+(spark.read.parquet(sys.argv[2]).write.format("jdbc").option("url", sys.argv[1])
+    .option("dbtable", "customer_content_stats_jdbc").option("driver", "org.mariadb.jdbc.Driver")
+    .option("user", "root").option("password", "").option("batchsize", 10000)
+    .option("numPartitions", 2).mode("overwrite").save())
 """
 TYPES = ["leaving", "need attention", "normal", "potential", "loyal", "vip", "anomaly"]
 
@@ -91,10 +107,15 @@ def main() -> None:
         # Row groups the size DuckDB writes for the lake's gold files.
         pq.write_table(build_table(args.rows), path, row_group_size=122_880)
     create_databases()
-    runs: dict[str, list[Measurement]] = {label: [] for label in TARGETS}
+    commands = {
+        label: [sys.executable, "-c", PUBLISH, url, str(path)] for label, url in TARGETS.items()
+    }
+    if Path(JDBC_JAR).exists():
+        commands[JDBC_LABEL] = [sys.executable, "-c", JDBC, JDBC_URL, str(path), JDBC_JAR]
+    runs: dict[str, list[Measurement]] = {label: [] for label in commands}
     for i in range(args.repeat):
-        for label, url in TARGETS.items():
-            runs[label].append(measure([sys.executable, "-c", PUBLISH, url, str(path)]))
+        for label, command in commands.items():
+            runs[label].append(measure(command))
             print(f"round {i + 1}: {label} {runs[label][-1].wall_s:.1f} s", flush=True)
 
     info = machine()
@@ -116,7 +137,10 @@ def main() -> None:
 Measured {info["date"]} on {info["cores"]} cores / {info["ram_gb"]} GB RAM: a {args.rows:,}-row
 `customer_content_stats` published by `c360`'s sinks (staging table, bulk load in 100 k-row
 batches, primary key and indexes, atomic swap), each in its own process including the Python
-start-up and the driver import; median of {args.repeat}.
+start-up and the driver import; median of {args.repeat}. The Spark JDBC row (when Debian's
+`libmariadb-java` is installed) is a Spark job writing the same Parquet file over JDBC into a
+plain table (no staging, keys, indexes or swap; JVM start-up included), for comparison with the
+path c360 uses for both engines.
 
 {chr(10).join(lines)}
 """
