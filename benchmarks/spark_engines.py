@@ -44,7 +44,8 @@ def process_day(path):
     df = spark.read.json(path)                       # schema inference: a full pass
     df = df.select("_source.*")
     df = df.withColumn("Type", category("AppName")).filter(F.col("Type") != "Error")
-    df = df.select("Contract", "Type", "TotalDuration")
+    # The generated junk ("12" as text) makes inference type the column as a string.
+    df = df.select("Contract", "Type", F.col("TotalDuration").cast("long").alias("TotalDuration"))
     df = df.groupBy("Contract").pivot("Type").sum("TotalDuration")
     return df.withColumn("Date", F.lit(path[-13:-5]))
 

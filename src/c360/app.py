@@ -10,7 +10,8 @@ orchestrators call it directly::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -113,9 +114,25 @@ class C360:
             bridge=Path(bridge) if bridge is not None else None,
         )
         scratch = str(LakeLayout(lake_path).scratch)
-        with create_engine(self.config.engine, scratch=scratch) as engine:
+        with (
+            self._locked(lake_path, "run"),
+            create_engine(self.config.engine, scratch=scratch) as engine,
+        ):
             pipeline = ContentPipeline(engine, sink, self.config, reporter=self.reporter)
             return pipeline.run(request)
+
+    @contextmanager
+    def _locked(self, lake: Path, command: str) -> Iterator[None]:
+        """One run per lake at a time (see :mod:`c360.io.lock`)."""
+        from c360.io.lock import lake_lock
+
+        with lake_lock(lake, command=command) as stale:
+            if stale:
+                self.reporter.warn(
+                    f"the previous run on this lake stopped without finishing ({stale}); "
+                    "this run completes its work"
+                )
+            yield
 
     def demo(self, out: Path | str, *, scale: float = 0.01, seed: int = 42) -> DemoReport:
         """Generate a small data set under ``out``, run the whole pipeline on it and classify
@@ -174,13 +191,32 @@ class C360:
         arrive. ``train_from_llm`` retrains the local model from the stored LLM answers (plus the
         lexicon and the user's mapping), keeps it in the lake, and classifies the rest with it.
         """
-        from c360.enrich.store import AnswerStore
         from c360.errors import ConfigError
-        from c360.search import answers_path
 
         if train_from_llm and (llm_base_url or llm_model):
             raise ConfigError("--train-from-llm works offline: give it without --llm-base-url")
         lake_path = Path(lake) if lake is not None else self.config.paths.lake
+        with self._locked(lake_path, "classify"):
+            return self._classify(
+                lake_path, warehouse, llm_base_url, llm_model,
+                {"concurrency": concurrency, "batch_size": batch_size,
+                     "budget_requests": budget_requests, "budget_tokens": budget_tokens},
+                train_from_llm=train_from_llm,
+            )  # fmt: skip
+
+    def _classify(
+        self,
+        lake_path: Path,
+        warehouse: str | None,
+        llm_base_url: str | None,
+        llm_model: str | None,
+        llm_options: dict[str, Any],
+        *,
+        train_from_llm: bool,
+    ) -> ClassifyReport:
+        from c360.enrich.store import AnswerStore
+        from c360.search import answers_path
+
         keywords, mapped = self._keywords(lake_path)
         store = AnswerStore(answers_path(lake_path))
         try:
@@ -189,12 +225,7 @@ class C360:
                 from c360.enrich.llm import LLMClassifier, LLMSettings
 
                 settings = LLMSettings.from_environment(
-                    llm_base_url or "",
-                    llm_model or "",
-                    concurrency=concurrency,
-                    batch_size=batch_size,
-                    budget_requests=budget_requests,
-                    budget_tokens=budget_tokens,
+                    llm_base_url or "", llm_model or "", **llm_options
                 )
                 report = LLMClassifier(settings, store).classify(
                     [k for k in keywords if k not in mapped]

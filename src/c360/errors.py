@@ -43,3 +43,7 @@ class EngineError(TerminalError):
 
 class SinkError(TerminalError):
     """A warehouse or lake write failed; the previous version of the table is intact."""
+
+
+class BusyError(TransientError):
+    """Another c360 run holds the lake; retry when it has finished."""
