@@ -158,7 +158,8 @@ class DailyContent:
 
     def _accepted(self, group: DateGroup) -> ir.Table:
         paths = [self.bronze(source) for source in group.sources]
-        return content_rules.accepted_rows(self.engine.read_parquet(paths, line_numbers=True))
+        bronze = self.engine.read_parquet(paths, line_numbers=True, name="bronze_day")
+        return content_rules.accepted_rows(bronze)
 
     def _ids(self, groups: Sequence[DateGroup]) -> None:
         """Within-date duplicate losers and distinct id hashes of dates whose files changed."""
@@ -278,7 +279,9 @@ class DailyContent:
         cross = self.layout.silver("cross_losers", group.day)
         if cross.exists():
             losers.append(cross)
-        unique = content_rules.without(self._accepted(group), self.engine.read_parquet(losers))
+        unique = content_rules.without(
+            self._accepted(group), self.engine.read_parquet(losers, name="losers_day")
+        )
         usage_cat = star.with_category(star.usage(unique), self.mapping)
         # Computed once; the fact partition and every partial read the stored result.
         usage = self.engine.materialize(usage_cat, "usage_day")

@@ -288,7 +288,7 @@ class ContentPipeline:
         )
         bronze_path = layout.bronze(source)
         self.engine.write_parquet(validated, bronze_path)
-        bronze = self.engine.read_parquet([bronze_path])
+        bronze = self.engine.read_parquet([bronze_path], name="bronze_file")
         counts = self.engine.to_pyarrow(content_rules.line_counts(bronze)).to_pylist()
         read, accepted, quarantined = (
             (counts[0]["rows_read"], counts[0]["rows_accepted"], counts[0]["rows_quarantined"])

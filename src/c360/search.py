@@ -208,7 +208,7 @@ class SearchPipeline:
             )
             path = self.bronze(lake, day)
             rows = self.engine.write_parquet(normalised, path)
-            written = self.engine.read_parquet([path])
+            written = self.engine.read_parquet([path], name="bronze_search_day")
             counts = self.engine.to_pyarrow(
                 written.aggregate(
                     counted=written.skip_reason.isnull().sum().cast("int64"),

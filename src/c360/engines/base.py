@@ -48,10 +48,15 @@ class Engine(ABC):
         """
 
     @abstractmethod
-    def read_parquet(self, paths: Sequence[Path], *, line_numbers: bool = False) -> ir.Table:
+    def read_parquet(
+        self, paths: Sequence[Path], *, line_numbers: bool = False, name: str | None = None
+    ) -> ir.Table:
         """Parquet files as one table (their schemas must agree).
 
         With ``line_numbers``, adds ``line_no``: the 1-based position of each row in its file.
+        ``name`` gives the table a stable name: a loop that reads one date after another under
+        the same name builds the same expression each time, which an engine may compile once.
+        The previous table of that name must not be used after the call.
         """
 
     @abstractmethod

@@ -150,6 +150,7 @@ class DuckDBEngine(Engine):
         except duckdb.Error as exc:
             raise EngineError(f"cannot start DuckDB: {exc}") from exc
         self._views = 0
+        self._compiled: dict[object, str] = {}
 
     def decode_content(self, source: SourceFile, *, plain_text: bool = True) -> ir.Table:
         known = ", ".join(_quote(app) for app in self.known_apps)
@@ -202,11 +203,14 @@ class DuckDBEngine(Engine):
             raise EngineError(f"DuckDB cannot read the input: {_first_line(exc)}") from exc
         return self.con.table(name)
 
-    def read_parquet(self, paths: Sequence[Path], *, line_numbers: bool = False) -> ir.Table:
+    def read_parquet(
+        self, paths: Sequence[Path], *, line_numbers: bool = False, name: str | None = None
+    ) -> ir.Table:
         if not paths:
             raise InputError("no Parquet files to read")
         listing = ", ".join(_quote(str(p)) for p in paths)
         self._views += 1
+        view = f"parquet_{name}" if name else f"parquet_{self._views}"
         if line_numbers:
             sql = (
                 "SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS line_no "
@@ -218,7 +222,7 @@ class DuckDBEngine(Engine):
                 f"SELECT * FROM read_parquet([{listing}], union_by_name = true, "
                 "hive_partitioning = false)"
             )
-        return self._view(f"parquet_{self._views}", sql)
+        return self._view(view, sql)
 
     def write_parquet(self, expr: ir.Table, path: Path) -> int:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -256,6 +260,12 @@ class DuckDBEngine(Engine):
         keeps every engine's output types equal to the expression's schema.
         """
         self.con._run_pre_execute_hooks(expr)  # registers in-memory tables (memtables)
+        # Compiling is ~30 ms of Python per query; date after date the expressions are equal
+        # (same view names and schemas), so each is compiled once.
+        key = expr.op()
+        cached = self._compiled.get(key)
+        if cached is not None:
+            return cached
         sql = ibis.to_sql(expr, dialect="duckdb")
         columns = []
         for name, dtype in expr.schema().items():
@@ -265,7 +275,9 @@ class DuckDBEngine(Engine):
                 columns.append(f"CAST({quoted} AS {sql_type}) AS {quoted}")
             else:
                 columns.append(quoted)
-        return f"SELECT {', '.join(columns)} FROM ({sql})"
+        typed = f"SELECT {', '.join(columns)} FROM ({sql})"
+        self._compiled[key] = typed
+        return typed
 
     def close(self) -> None:
         self.con.disconnect()

@@ -167,7 +167,9 @@ class SparkEngine(Engine):
 
     # -- Parquet ----------------------------------------------------------------------------
 
-    def read_parquet(self, paths: Sequence[Path], *, line_numbers: bool = False) -> ir.Table:
+    def read_parquet(
+        self, paths: Sequence[Path], *, line_numbers: bool = False, name: str | None = None
+    ) -> ir.Table:
         from pyspark.sql import functions as f
 
         if not paths:
@@ -182,7 +184,7 @@ class SparkEngine(Engine):
                 frame = frame.withColumn(
                     "line_no", (f.col("_metadata.row_index") + 1).cast("bigint")
                 )
-            return self._view(frame, "parquet")
+            return self._view(frame, f"parquet_{name}" if name else "parquet")
 
     def write_parquet(self, expr: ir.Table, path: Path) -> int:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -206,7 +208,7 @@ class SparkEngine(Engine):
     def materialize(self, expr: ir.Table, name: str) -> ir.Table:
         with _translated(f"computing {name}"):
             frame = self._frame(expr).localCheckpoint(eager=True)
-            return self._view(frame, name, numbered=False)
+            return self._view(frame, name)
 
     def to_pyarrow(self, expr: ir.Table) -> pa.Table:
         with _translated("running a query"):
@@ -238,12 +240,8 @@ class SparkEngine(Engine):
         self._views.append(unique)
         return unique
 
-    def _view(self, frame: DataFrame, name: str, *, numbered: bool = True) -> ir.Table:
-        view = self._register(frame, name) if numbered else name
-        if not numbered:
-            frame.createOrReplaceTempView(view)
-            self._views.append(view)
-        return self.con.table(view)
+    def _view(self, frame: DataFrame, name: str) -> ir.Table:
+        return self.con.table(self._register(frame, name))
 
 
 def start_session(config: EngineConfig, *, scratch: str | None = None) -> SparkSession:
