@@ -16,7 +16,7 @@ from c360.engines.base import Engine
 from c360.errors import EngineError, InputError
 from c360.io.lines import read_lines
 from c360.rules._keys import KEY_DIGITS, KEY_FUNCTION
-from c360.rules.search import NFC_FUNCTION
+from c360.rules.search import NFC_FUNCTION, SOURCE_COLUMNS
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -114,19 +114,6 @@ def connect(**settings: object) -> DuckDBBackend:
     return con
 
 
-#: Search log column → the decoded column it becomes (rules.search.DECODED_COLUMNS).
-_SEARCH_COLUMNS = {
-    "eventID": "event_id",
-    "datetime": "datetime",
-    "user_id": "user_id",
-    "keyword": "keyword",
-    "category": "category",
-    "platform": "platform",
-    "networkType": "network_type",
-    "action": "action",
-}
-
-
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -185,7 +172,7 @@ class DuckDBEngine(Engine):
         except duckdb.Error as exc:
             raise InputError(f"search day {day.folder}: {_first_line(exc)}") from exc
         columns = []
-        for source, name in _SEARCH_COLUMNS.items():
+        for source, name in SOURCE_COLUMNS.items():
             value = f'CAST("{source}" AS VARCHAR)' if source in present else "NULL::VARCHAR"
             columns.append(f"{value} AS {name}")
         sql = (

@@ -34,7 +34,7 @@ from c360.engines.base import Engine
 from c360.errors import EngineError, InputError
 from c360.io.lines import read_lines
 from c360.rules._keys import KEY_DIGITS, KEY_FUNCTION
-from c360.rules.search import NFC_FUNCTION
+from c360.rules.search import NFC_FUNCTION, SOURCE_COLUMNS
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -75,17 +75,6 @@ SELECT
         THEN try_variant_get(v, '$._source.TotalDuration', 'bigint') END AS duration
 FROM (SELECT line, {encoding_column} try_parse_json(line) AS v FROM {relation})
 """
-#: Search log column → the decoded column it becomes (rules.search.DECODED_COLUMNS).
-_SEARCH_COLUMNS = {
-    "eventID": "event_id",
-    "datetime": "datetime",
-    "user_id": "user_id",
-    "keyword": "keyword",
-    "category": "category",
-    "platform": "platform",
-    "networkType": "network_type",
-    "action": "action",
-}
 _SPARK_TYPES = {
     "int8": "TINYINT",
     "int16": "SMALLINT",
@@ -155,7 +144,7 @@ class SparkEngine(Engine):
             columns = [
                 (f.col(f"`{source}`").cast("string") if source in present
                  else f.lit(None).cast("string")).alias(name)
-                for source, name in _SEARCH_COLUMNS.items()
+                for source, name in SOURCE_COLUMNS.items()
             ]  # fmt: skip
             decoded = parts.select(
                 f.concat(f.lit(f"{day.name}/"), f.col("_metadata.file_name")).alias("source_file"),

@@ -28,6 +28,18 @@ DECODED_COLUMNS: dict[str, str] = {
     "action": "string",
 }
 
+#: Search log column → the decoded column every engine's reader turns it into (as text).
+SOURCE_COLUMNS: dict[str, str] = {
+    "eventID": "event_id",
+    "datetime": "datetime",
+    "user_id": "user_id",
+    "keyword": "keyword",
+    "category": "category",
+    "platform": "platform",
+    "networkType": "network_type",
+    "action": "action",
+}
+
 #: Non-ASCII decimal digits met in the logs (Persian, Arabic-Indic, Bengali) and their values.
 FOREIGN_DIGITS = "۰۱۲۳۴۵۶۷۸۹" + "٠١٢٣٤٥٦٧٨٩" + "০১২৩৪৫৬৭৮৯"
 ASCII_DIGITS = "0123456789" * 3
