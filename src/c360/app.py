@@ -23,6 +23,7 @@ from c360.console import NullReporter, Reporter
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from c360.engines.base import Engine
     from c360.enrich.evaluate import Evaluation
     from c360.enrich.offline import OfflineClassifier
     from c360.enrich.report import ClassifyReport
@@ -214,30 +215,36 @@ class C360:
         *,
         train_from_llm: bool,
     ) -> ClassifyReport:
+        from c360.engines import create_engine
         from c360.enrich.store import AnswerStore
-        from c360.search import answers_path
+        from c360.pipeline import LakeLayout
+        from c360.search import answers_path, keyword_frequencies, mapped_keywords
 
-        keywords, mapped = self._keywords(lake_path)
-        store = AnswerStore(answers_path(lake_path))
-        try:
-            self.reporter.stage("classify", total=1)
-            if llm_base_url or llm_model:
-                from c360.enrich.llm import LLMClassifier, LLMSettings
+        scratch = str(LakeLayout(lake_path).scratch)
+        with create_engine(self.config.engine, scratch=scratch) as engine:
+            keywords = keyword_frequencies(engine, lake_path)
+            # The user's mapping as the last run used it: it decides before any classifier.
+            mapped = mapped_keywords(engine, lake_path)
+            store = AnswerStore(answers_path(lake_path))
+            try:
+                self.reporter.stage("classify", total=1)
+                if llm_base_url or llm_model:
+                    from c360.enrich.llm import LLMClassifier, LLMSettings
 
-                settings = LLMSettings.from_environment(
-                    llm_base_url or "", llm_model or "", **llm_options
-                )
-                report = LLMClassifier(settings, store).classify(
-                    [k for k in keywords if k not in mapped]
-                )
-            else:
-                report = self._classify_offline(
-                    keywords, mapped, store, lake_path, train=train_from_llm
-                )
-            self.reporter.advance(f"{report.answered:,} keywords answered")
-        finally:
-            store.close()
-        report.tables = self._republish(lake_path, warehouse)
+                    settings = LLMSettings.from_environment(
+                        llm_base_url or "", llm_model or "", **llm_options
+                    )
+                    report = LLMClassifier(settings, store).classify(
+                        [k for k in keywords if k not in mapped]
+                    )
+                else:
+                    report = self._classify_offline(
+                        keywords, mapped, store, lake_path, train=train_from_llm
+                    )
+                self.reporter.advance(f"{report.answered:,} keywords answered")
+            finally:
+                store.close()
+            report.tables = self._republish(engine, lake_path, warehouse, mapped)
         return report
 
     def evaluate(self, labels: Path | str, *, lake: Path | str | None = None) -> Evaluation:
@@ -252,15 +259,6 @@ class C360:
         answers = classifier.classify(list(reference), threshold=self.config.classify.threshold)
         return evaluate(answers, reference)
 
-    def _keywords(self, lake: Path) -> tuple[list[str], dict[str, str]]:
-        """The lake's counted keywords, most searched first, and the user's mapping as used by
-        the last run."""
-        from c360.engines import create_engine
-        from c360.search import keyword_frequencies, mapped_keywords
-
-        with create_engine(self.config.engine) as engine:
-            return keyword_frequencies(engine, lake), mapped_keywords(engine, lake)
-
     def _classify_offline(
         self,
         keywords: list[str],
@@ -273,6 +271,7 @@ class C360:
         import time
 
         from c360.enrich.report import ClassifyReport
+        from c360.rules.keywords import UNKNOWN
 
         started = time.perf_counter()
         classifier = self._offline_classifier(lake, mapped=mapped, train=train, store=store)
@@ -281,7 +280,7 @@ class C360:
         answers = classifier.classify(todo, threshold=self.config.classify.threshold)
         store.add(answers)
         report = ClassifyReport(asked=len(todo), seconds=time.perf_counter() - started)
-        report.answered = sum(a.category != "Unknown" for a in answers)
+        report.answered = sum(a.category != UNKNOWN for a in answers)
         report.model = classifier.version
         report.trained_on = classifier.labels
         return report
@@ -318,11 +317,12 @@ class C360:
             classifier.save(path)
         return classifier
 
-    def _republish(self, lake: Path, warehouse: str | None) -> dict[str, int]:
+    def _republish(
+        self, engine: Engine, lake: Path, warehouse: str | None, mapped: dict[str, str]
+    ) -> dict[str, int]:
         """Recompute and publish the tables that show a keyword's genre (none when the last
         run had no search logs)."""
-        from c360.engines import create_engine
-        from c360.pipeline import ContentPipeline, LakeLayout
+        from c360.pipeline import ContentPipeline
         from c360.search import months_path
         from c360.sinks import create_sink
 
@@ -332,10 +332,8 @@ class C360:
             )
             return {}
         sink = create_sink(warehouse or self.config.paths.warehouse)
-        scratch = str(LakeLayout(lake).scratch)
-        with create_engine(self.config.engine, scratch=scratch) as engine:
-            pipeline = ContentPipeline(engine, sink, self.config, reporter=self.reporter)
-            return pipeline.reclassify(lake)
+        pipeline = ContentPipeline(engine, sink, self.config, reporter=self.reporter)
+        return pipeline.reclassify(lake, mapping=mapped)
 
     def read_table(
         self, table: str, *, warehouse: str | None = None, limit: int | None = None

@@ -430,14 +430,17 @@ class ContentPipeline:
         )
         return path
 
-    def reclassify(self, lake: Path) -> dict[str, int]:
+    def reclassify(self, lake: Path, *, mapping: dict[str, str]) -> dict[str, int]:
         """Republish the tables that carry a keyword's category after a classification:
         ``keyword_category``, ``search_monthly_top``, ``customer_search_stats``, ``customer_360``.
+        ``mapping`` is the user's mapping as the last run used it (it decides first).
         """
         layout = LakeLayout(lake)
         self.sink.check()
         tables: dict[str, TableFiles] = dict(
-            SearchPipeline(self.engine, self.config, reporter=self.reporter).reclassify(lake)
+            SearchPipeline(self.engine, self.config, reporter=self.reporter).reclassify(
+                lake, mapping=mapping
+            )
         )
         bridge = pq.read_table(layout.bridge) if layout.bridge.exists() else None
         tables["customer_360"] = self._unified(tables, layout, bridge)

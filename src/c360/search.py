@@ -132,9 +132,9 @@ class SearchPipeline:
         report.duplicates = report.skipped.get("duplicate_event", 0)
         return out, report
 
-    def reclassify(self, lake: Path) -> dict[str, Path]:
+    def reclassify(self, lake: Path, *, mapping: dict[str, str]) -> dict[str, Path]:
         """Recompute the category columns of the last run's search tables from the stored
-        answers (the user's mapping, kept in ``keyword_category``, still decides first)."""
+        answers; ``mapping`` (see :func:`mapped_keywords`) still decides first."""
         gold = lake / "gold"
         months = read_json_state(months_path(lake))
         paths = [gold / "keyword_category.parquet", gold / "search_monthly_top.parquet"]
@@ -142,7 +142,6 @@ class SearchPipeline:
             raise InputError(
                 f"no search tables in the lake {lake}; run `c360 run --search DIR` first"
             )
-        mapping = mapped_keywords(self.engine, lake)
         keywords = self.engine.materialize(
             self.engine.read_parquet([paths[0]]).select("keyword_norm"), "keywords_seen"
         )

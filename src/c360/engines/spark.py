@@ -247,8 +247,11 @@ def start_session(config: EngineConfig, *, scratch: str | None = None) -> SparkS
         from pyspark.sql import SparkSession
     except ImportError as exc:  # pragma: no cover - create_engine reports the missing extra
         raise EngineError("the Spark engine needs pyspark: pip install 'c360[spark]'") from exc
+    master = config.spark_master
+    if config.threads and master.startswith("local"):
+        master = f"local[{config.threads}]"
     active = SparkSession.getActiveSession()
-    if active is not None and (submitted or active.conf.get("spark.master") == config.spark_master):
+    if active is not None and (submitted or active.conf.get("spark.master") == master):
         return _prepared(active)
     if active is not None:
         active.stop()
@@ -272,13 +275,10 @@ def start_session(config: EngineConfig, *, scratch: str | None = None) -> SparkS
         "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={_LOG4J}",
         "spark.executor.extraJavaOptions": f"-Dlog4j2.configurationFile={_LOG4J}",
     }
-    if config.threads and config.spark_master.startswith("local"):
-        options["spark.master"] = f"local[{config.threads}]"
     if scratch:
         Path(scratch).mkdir(parents=True, exist_ok=True)
         options["spark.local.dir"] = scratch
     options.update(config.spark_conf)
-    master = options.pop("spark.master", config.spark_master)
     builder = SparkSession.builder if submitted else SparkSession.builder.master(master)
     for key, value in options.items():
         builder = builder.config(key, value)
