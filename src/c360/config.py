@@ -28,6 +28,7 @@ CLI_FLAGS = {
     "engine.spark_master": "--spark-master",
     "paths.warehouse": "--warehouse",
     "paths.lake": "--lake",
+    "quality.allow_failures": "--allow-dq-failures",
 }
 DEFAULT_CONFIG_FILE = "c360.toml"
 
@@ -142,6 +143,57 @@ class ProfileConfig(_Section):
         return self
 
 
+#: Data quality checks by name, with their default threshold and severity (see
+#: :mod:`c360.quality.checks`, which declares what each one measures).
+CHECK_DEFAULTS: dict[str, tuple[float, str]] = {
+    "content_reject_rate": (0.05, "fail"),
+    "content_missing_days": (0.0, "warn"),
+    "search_reject_rate": (0.40, "fail"),
+    "search_missing_days": (0.0, "warn"),
+    "search_null_user_rate": (0.40, "warn"),
+    "search_null_keyword_rate": (0.15, "warn"),
+    "unknown_device_rate": (0.10, "warn"),
+    "primary_key": (0.0, "fail"),
+    "foreign_key": (0.0, "fail"),
+    "value_domain": (0.0, "fail"),
+    "row_drift": (0.50, "warn"),
+}
+Severity = Literal["fail", "warn", "off"]
+
+
+class QualityConfig(_Section):
+    """Data quality checks: thresholds, severities, and whether failures stop the publish."""
+
+    #: Per check: the largest observed value that passes (rates are shares, 0.05 = 5 %).
+    thresholds: dict[str, float] = Field(default_factory=dict)
+    #: Per check: ``fail`` stops the run before publishing, ``warn`` reports, ``off`` skips.
+    severity: dict[str, Severity] = Field(default_factory=dict)
+    #: Earlier successful runs whose median row counts ``row_drift`` compares against.
+    drift_runs: int = Field(5, ge=1)
+    #: Publish even when a check fails (the run record says so).
+    allow_failures: bool = False
+
+    @field_validator("thresholds", "severity")
+    @classmethod
+    def _known_checks(cls, value: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(value) - set(CHECK_DEFAULTS))
+        if unknown:
+            raise ValueError(
+                f"unknown check {unknown[0]!r}; known: {', '.join(sorted(CHECK_DEFAULTS))}"
+            )
+        for name, limit in value.items():
+            if isinstance(limit, float) and limit < 0:
+                raise ValueError(f"threshold of {name} must be >= 0")
+        return value
+
+    def threshold(self, check: str) -> float:
+        return self.thresholds.get(check, CHECK_DEFAULTS[check][0])
+
+    def severity_of(self, check: str) -> Severity:
+        default: Severity = CHECK_DEFAULTS[check][1]  # type: ignore[assignment]
+        return self.severity.get(check, default)
+
+
 class EngineConfig(_Section):
     """The compute engine and its resources."""
 
@@ -178,6 +230,7 @@ class C360Config(_Section):
     classify: ClassifyConfig = Field(default_factory=ClassifyConfig)
     profile: ProfileConfig = Field(default_factory=ProfileConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)
+    quality: QualityConfig = Field(default_factory=QualityConfig)
     paths: PathsConfig = Field(default_factory=PathsConfig)
 
 

@@ -47,3 +47,7 @@ class SinkError(TerminalError):
 
 class BusyError(TransientError):
     """Another c360 run holds the lake; retry when it has finished."""
+
+
+class QualityError(TerminalError):
+    """A data quality check failed: the run stopped before publishing its tables."""

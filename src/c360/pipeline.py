@@ -30,13 +30,29 @@ from c360.config import C360Config
 from c360.console import NullReporter, Reporter
 from c360.daily import DAILY_TABLES, DailyContent, DailyLayout, DateGroup
 from c360.engines.base import Engine
-from c360.errors import InputError
+from c360.errors import InputError, QualityError
 from c360.io.files import FileScan, SourceFile, find_content_files, scan
 from c360.io.state import FileRecord, IngestState, digest, write_atomic
+from c360.quality.checks import (
+    CheckResult,
+    InputCounts,
+    foreign_key_probes,
+    missing_days,
+    reject_rates,
+    row_drift,
+    table_probes,
+)
+from c360.quality.records import (
+    RUNS_SCHEMA,
+    append_history,
+    lineage,
+    write_history,
+)
+from c360.quality.runner import QualityRunner
 from c360.rules import content as content_rules
 from c360.rules import star, unified
-from c360.search import SearchPipeline, SearchReport, months_path
-from c360.sinks.base import Partitioned, Sink, TableFiles
+from c360.search import SearchPipeline, SearchReport, answers_path, months_path
+from c360.sinks.base import Partitioned, Sink, TableFiles, table_rows
 
 CONTENT = "content"
 
@@ -80,6 +96,12 @@ class RunReport:
     status: str = "running"
     error: str | None = None
     search: SearchReport | None = None
+    #: Input file names of the window.
+    input_files: list[str] = field(default_factory=list)
+    #: Rows of each output table.
+    rows_out: dict[str, int] = field(default_factory=dict)
+    #: Every data quality check of the run.
+    checks: list[CheckResult] = field(default_factory=list)
 
 
 class LakeLayout:
@@ -152,14 +174,23 @@ class ContentPipeline:
         report = RunReport(run_id=new_run_id(now), started_at=now, lake=request.lake)
         report.warehouse = self.sink.describe()
         layout = LakeLayout(request.lake)
+        quality = QualityRunner(
+            self.engine, self.config.quality, run_id=report.run_id, reporter=self.reporter
+        )
+        inputs: dict[str, list[tuple[str, str]]] = {}
+        tables: dict[str, TableFiles] = {}
         try:
             with self._timed(report, "discover"):
                 self.sink.check()
                 files = self._discover(request)
             report.files_found = len(files)
+            report.window_start = request.start or min(f.file_date for f in files)
+            report.window_end = request.end or max(f.file_date for f in files)
+            inputs["bronze/content"] = [("file", str(f.path.resolve())) for f in files]
             state = IngestState(layout.state)
             with self._timed(report, "ingest"):
                 self._ingest(files, state, layout, report)
+                self._check_ingest(files, state, report, quality)
             with self._timed(report, "transform"):
                 tables = self._transform(files, state, layout, request, report)
             if request.search is not None:
@@ -174,31 +205,99 @@ class ContentPipeline:
                         start=request.start,
                         end=request.end,
                         mapping=request.mapping,
+                        checks=quality,
                     )
                 tables.update(search_tables)
+                inputs["bronze/search"] = [("folder", f) for f in report.search.folders]
+                inputs["state/keyword_answers"] = [("file", str(answers_path(request.lake)))]
+                if request.mapping is not None:
+                    inputs["reference/mapping"] = [("file", str(request.mapping.resolve()))]
             else:
                 months_path(request.lake).unlink(missing_ok=True)  # nothing to reclassify
             tables["customer_360"] = self._unified(tables, layout, self._bridge(request, layout))
+            if request.bridge is not None:
+                inputs["reference/bridge"] = [("file", str(request.bridge.resolve()))]
+            with self._timed(report, "checks"):
+                self._check_tables(tables, layout, quality)
+                report.rows_out = {name: table_rows(files) for name, files in tables.items()}
+                quality.add(row_drift(report.rows_out, self._history(layout), self.config.quality))
+                quality.enforce()
             # The warehouse copy of the run record says "succeeded": it is published in the same
             # transaction as the tables, so it exists only if they do. The lake's own run
             # history is updated after the publish returns.
             report.status = "succeeded"
             tables["ingested_files"] = write_atomic(state.table(), layout.gold("ingested_files"))
-            tables["pipeline_runs"] = self._record_run(report, layout, history=False)
+            tables.update(self._records(report, layout, quality, inputs, tables, history=False))
             with self._timed(report, "publish"):
                 self.reporter.stage("publish", total=1)
                 report.tables = self.sink.publish(tables)
                 self.reporter.advance(self.sink.describe())
-            self._record_run(report, layout, history=True)
+            self._records(report, layout, quality, inputs, tables, history=True)
         except BaseException as exc:
             report.status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
             report.error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             try:
-                self._record_run(report, layout, history=True)
+                records = self._records(report, layout, quality, inputs, tables, history=True)
+                if isinstance(exc, QualityError):
+                    # Nothing else is published, but the warehouse shows why (`c360 quality`).
+                    self.sink.publish(records)
             except Exception as record_exc:  # never hide the original error
                 self.reporter.warn(f"could not record the failed run: {record_exc}")
             raise
+        finally:
+            report.checks = [r for r, _ in quality.results]
         return report
+
+    # -- checks -----------------------------------------------------------------------------
+
+    def _check_ingest(
+        self, files: list[SourceFile], state: IngestState, report: RunReport, quality: QualityRunner
+    ) -> None:
+        """Reject rate per file and days missing from the window; stops on a failure."""
+        cfg = self.config.quality
+        records = [state.records[(CONTENT, f.name)] for f in files]
+        counts = [
+            InputCounts(r.name, r.file_date, r.rows_read, r.rows_quarantined) for r in records
+        ]
+        quality.add(
+            reject_rates(counts, cfg, check="content_reject_rate", stage="ingest", table=CONTENT)
+        )
+        assert report.window_start is not None and report.window_end is not None
+        quality.add(
+            missing_days(
+                [f.file_date for f in files], report.window_start, report.window_end, cfg,
+                check="content_missing_days", stage="ingest", table=CONTENT,
+            )
+        )  # fmt: skip
+        quality.enforce()
+
+    def _check_tables(
+        self, tables: dict[str, TableFiles], layout: LakeLayout, quality: QualityRunner
+    ) -> None:
+        """Keys, references and value domains of every output table, on the engine."""
+        exprs: dict[str, ir.Table] = {}
+        for name, files in tables.items():
+            paths = sorted(files.files.values()) if isinstance(files, Partitioned) else [files]
+            if paths:
+                exprs[name] = self.engine.read_parquet(paths)
+        probes = [p for name, t in exprs.items() for p in table_probes(name, t, self.config)]
+        probes += foreign_key_probes(exprs)
+        self.reporter.stage("checks", total=1)
+        quality.probe("transform", probes, exprs)
+        self.reporter.advance(f"{len(quality.results)} checks")
+
+    def _history(self, layout: LakeLayout) -> list[dict[str, int]]:
+        """Rows per table of the earlier successful runs, oldest first."""
+        if not layout.runs.exists():
+            return []
+        runs = pq.read_table(layout.runs)
+        if "rows_out" not in runs.column_names:
+            return []
+        return [
+            json.loads(r["rows_out"])
+            for r in runs.select(["status", "rows_out"]).to_pylist()
+            if r["status"] == "succeeded" and r["rows_out"]
+        ]
 
     # -- stages -----------------------------------------------------------------------------
 
@@ -322,8 +421,8 @@ class ContentPipeline:
         report: RunReport,
     ) -> dict[str, TableFiles]:
         records = [state.records[(CONTENT, f.name)] for f in files]
-        report.window_start = request.start or min(f.file_date for f in files)
-        report.window_end = request.end or max(f.file_date for f in files)
+        report.input_files = [f.name for f in files]
+        assert report.window_end is not None  # set by run() before the transform
         report.rows_read = sum(r.rows_read for r in records)
         report.rows_accepted = sum(r.rows_accepted for r in records)
         report.rows_quarantined = sum(r.rows_quarantined for r in records)
@@ -455,11 +554,37 @@ class ContentPipeline:
 
     # -- records ----------------------------------------------------------------------------
 
-    def _record_run(self, report: RunReport, layout: LakeLayout, *, history: bool) -> Path:
-        """Write the run history with this run's row: to the lake's state when ``history``, and
-        always to the gold copy that the warehouse publishes."""
-        finished = datetime.now(UTC)
-        row = {
+    def _records(
+        self,
+        report: RunReport,
+        layout: LakeLayout,
+        quality: QualityRunner,
+        inputs: dict[str, list[tuple[str, str]]],
+        tables: dict[str, TableFiles],
+        *,
+        history: bool,
+    ) -> dict[str, TableFiles]:
+        """The run's record, check results and lineage, appended to the lake's histories when
+        ``history``, and always written as the gold copies that the warehouse publishes."""
+        outputs = [n for n in tables if n not in RECORD_TABLES and n != "ingested_files"]
+        rows = {
+            "pipeline_runs": pa.Table.from_pylist([self._run_row(report, quality)], RUNS_SCHEMA),
+            "dq_results": quality.table(),
+            "table_lineage": lineage(report.run_id, outputs, inputs=inputs),
+        }
+        out: dict[str, TableFiles] = {}
+        for name, new in rows.items():
+            state = layout.root / "_state" / f"{name}.parquet"
+            full = (
+                write_history(state, new, report.run_id)
+                if history
+                else append_history(state, new, report.run_id)
+            )
+            out[name] = write_atomic(full, layout.gold(name))
+        return out
+
+    def _run_row(self, report: RunReport, quality: QualityRunner) -> dict[str, object]:
+        return {
             "run_id": report.run_id,
             "command": "run",
             "engine": self.engine.name,
@@ -468,25 +593,22 @@ class ContentPipeline:
             "window_end": report.window_end,
             "files_found": report.files_found,
             "files_ingested": report.files_ingested,
+            "input_files": json.dumps(report.input_files),
             "rows_read": report.rows_read,
             "rows_accepted": report.rows_accepted,
             "rows_quarantined": report.rows_quarantined,
             "duplicates": report.duplicates,
             "contracts_profiled": report.contracts_profiled,
+            "rows_out": json.dumps(report.rows_out, sort_keys=True) if report.rows_out else None,
             "timings": json.dumps({k: round(v, 3) for k, v in report.timings.items()}),
+            "checks_failed": len(quality.failures),
+            "checks_warned": len(quality.warnings),
+            "dq_failures_allowed": bool(quality.failures) and self.config.quality.allow_failures,
             "status": report.status,
             "error": report.error,
             "started_at": report.started_at,
-            "finished_at": finished,
+            "finished_at": datetime.now(UTC),
         }
-        new = pa.Table.from_pylist([row], schema=RUNS_SCHEMA)
-        if layout.runs.exists():
-            old = pq.read_table(layout.runs).cast(RUNS_SCHEMA)
-            old = old.filter(pa.compute.not_equal(old["run_id"], report.run_id))
-            new = pa.concat_tables([old, new])
-        if history:
-            write_atomic(new, layout.runs)
-        return write_atomic(new, layout.gold("pipeline_runs"))
 
     @contextmanager
     def _timed(self, report: RunReport, stage: str) -> Iterator[None]:
@@ -497,28 +619,8 @@ class ContentPipeline:
             report.timings[stage] = time.perf_counter() - start
 
 
-RUNS_SCHEMA = pa.schema(
-    [
-        ("run_id", pa.string()),
-        ("command", pa.string()),
-        ("engine", pa.string()),
-        ("config_hash", pa.string()),
-        ("window_start", pa.date32()),
-        ("window_end", pa.date32()),
-        ("files_found", pa.int64()),
-        ("files_ingested", pa.int64()),
-        ("rows_read", pa.int64()),
-        ("rows_accepted", pa.int64()),
-        ("rows_quarantined", pa.int64()),
-        ("duplicates", pa.int64()),
-        ("contracts_profiled", pa.int64()),
-        ("timings", pa.string()),
-        ("status", pa.string()),
-        ("error", pa.string()),
-        ("started_at", pa.timestamp("us", tz="UTC")),
-        ("finished_at", pa.timestamp("us", tz="UTC")),
-    ]
-)
+#: The run's own records (published with every run, even one stopped by a check).
+RECORD_TABLES = ("pipeline_runs", "dq_results", "table_lineage")
 
 
 def read_bridge(path: Path) -> pa.Table:

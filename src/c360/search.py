@@ -24,6 +24,8 @@ from c360.errors import InputError
 from c360.io.files import SearchDay, find_search_days
 from c360.io.reference import read_keyword_labels
 from c360.io.state import FileRecord, IngestState, digest, read_json_state, write_json_atomic
+from c360.quality.checks import InputCounts, missing_days, reject_rates, search_probes
+from c360.quality.runner import QualityRunner
 from c360.rules import keywords as keyword_rules
 from c360.rules import search as search_rules
 
@@ -52,6 +54,8 @@ class SearchReport:
     users: int = 0
     months: tuple[str, ...] = ()
     skipped: dict[str, int] = field(default_factory=dict)
+    #: The day folders of the window.
+    folders: tuple[str, ...] = ()
 
 
 class SearchPipeline:
@@ -75,6 +79,7 @@ class SearchPipeline:
         start: date | None,
         end: date | None,
         mapping: Path | None,
+        checks: QualityRunner | None = None,
     ) -> tuple[dict[str, Path], SearchReport]:
         report = SearchReport()
         days, skipped = find_search_days(folder, start=start, end=end)
@@ -83,9 +88,12 @@ class SearchPipeline:
         if not days:
             raise InputError(f"no search day folders (YYYYMMDD/ with *.parquet) in {folder}")
         report.days_found = len(days)
+        report.folders = tuple(str(d.folder.resolve()) for d in days)
         self._ingest(days, lake, state, run_id, report)
 
         bronze = self.engine.read_parquet([self.bronze(lake, d) for d in days])
+        if checks is not None:
+            self._check(days, state, bronze, checks)
         losers = self.engine.materialize(
             search_rules.duplicate_event_losers(bronze), "search_losers"
         )
@@ -131,6 +139,29 @@ class SearchPipeline:
         report.skipped = {str(r["reason"]): int(r["rows"]) for r in skipped_rows.to_pylist()}
         report.duplicates = report.skipped.get("duplicate_event", 0)
         return out, report
+
+    def _check(
+        self, days: list[SearchDay], state: IngestState, bronze: ir.Table, checks: QualityRunner
+    ) -> None:
+        """Per day: rows not counted as a user's search; days missing; null rates. Stops on a
+        failure."""
+        cfg = self.config.quality
+        records = [state.records[(SEARCH, d.name)] for d in days]
+        counts = [
+            InputCounts(r.name, r.file_date, r.rows_read, r.rows_read - r.rows_accepted)
+            for r in records
+        ]
+        checks.add(
+            reject_rates(counts, cfg, check="search_reject_rate", stage=SEARCH, table=SEARCH)
+        )
+        checks.add(
+            missing_days(
+                [d.day for d in days], days[0].day, days[-1].day, cfg,
+                check="search_missing_days", stage=SEARCH, table=SEARCH,
+            )
+        )  # fmt: skip
+        checks.probe(SEARCH, search_probes(bronze), {SEARCH: bronze})
+        checks.enforce()
 
     def reclassify(self, lake: Path, *, mapping: dict[str, str]) -> dict[str, Path]:
         """Recompute the category columns of the last run's search tables from the stored

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from _support import REAL_DATA, content_line, write_day, write_known_days
+from _support import REAL_DATA, TOLERANT, content_line, write_day, write_known_days
 from c360.app import C360
 from c360.config import load_config
 
@@ -28,7 +28,7 @@ RUN_RECORDS = {"pipeline_runs", "ingested_files"}
 
 
 def _run(engine: str, root: Path, content: Path, **inputs: Any) -> Path:
-    facade = C360(config=load_config(env={}, overrides={"engine.name": engine}))
+    facade = C360(config=load_config(env={}, overrides={"engine.name": engine, **TOLERANT}))
     lake = root / engine / "lake"
     report = facade.run(content, warehouse=str(root / engine / "w.duckdb"), lake=lake, **inputs)
     assert report.status == "succeeded"

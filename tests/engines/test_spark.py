@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from _support import content_line, write_day, write_known_days
+from _support import TOLERANT, content_line, write_day, write_known_days
 from c360.cli import app
 from c360.config import EngineConfig
 from c360.engines.spark import SUBMIT_SCRIPT, start_session
@@ -145,7 +145,7 @@ def test_spark_submit_runs_c360_on_a_standalone_cluster(cluster: str, tmp_path: 
     from c360.app import C360
     from c360.config import load_config
 
-    C360(config=load_config(env={})).run(
+    C360(config=load_config(env={}, overrides=TOLERANT)).run(
         content, warehouse=str(tmp_path / "duck.duckdb"), lake=tmp_path / "duck-lake"
     )
     import duckdb

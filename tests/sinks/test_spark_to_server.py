@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from _support import write_known_days
+from _support import TOLERANT, write_known_days
 from c360.app import C360
 from c360.config import load_config
 
@@ -19,10 +19,10 @@ def test_spark_engine_tables_land_in_the_server_as_duckdb_computes_them(
 ) -> None:
     content = tmp_path / "in"
     write_known_days(content)
-    spark = C360(config=load_config(env={}, overrides={"engine.name": "spark"}))
+    spark = C360(config=load_config(env={}, overrides={"engine.name": "spark", **TOLERANT}))
     report = spark.run(content, warehouse=server.url, lake=tmp_path / "spark-lake")  # type: ignore[attr-defined]
     assert report.status == "succeeded"
-    C360(config=load_config(env={})).run(
+    C360(config=load_config(env={}, overrides=TOLERANT)).run(
         content, warehouse=str(tmp_path / "duck.duckdb"), lake=tmp_path / "duck-lake"
     )
     con = duckdb.connect(str(tmp_path / "duck.duckdb"), read_only=True)

@@ -293,10 +293,16 @@ def activeness(active_days: ir.IntegerValue, profile: ProfileConfig) -> ir.Strin
 def level_activeness(active_days: ir.IntegerValue, profile: ProfileConfig) -> ir.StringValue:
     """Three levels: High, Medium and Low by active days (thresholds from the profile)."""
     return ibis.cases(
-        (active_days > profile.level_high_above, "High"),
-        (active_days < profile.level_low_below, "Low"),
-        else_="Medium",
+        (active_days > profile.level_high_above, LEVELS[2]),
+        (active_days < profile.level_low_below, LEVELS[0]),
+        else_=LEVELS[1],
     )
+
+
+#: ``level_activeness`` values, low to high.
+LEVELS = ("Low", "Medium", "High")
+#: ``customer_type`` values, in the order their rules are tried.
+CUSTOMER_TYPES = ("leaving", "need attention", "normal", "potential", "loyal", "vip", "anomaly")
 
 
 def with_segments(profiled: ir.Table, profile: ProfileConfig) -> ir.Table:
@@ -325,14 +331,15 @@ def with_segments(profiled: ir.Table, profile: ProfileConfig) -> ir.Table:
 
     total, level = j.total_duration, j.activeness
     very_low, low, moderate, high, very_high = profile.activeness_labels
+    leaving, attention, normal, potential, loyal, vip, anomaly = CUSTOMER_TYPES
     customer_type = ibis.cases(
-        ((level == very_low) & (total < j.m_q1), "leaving"),
-        ((level == low) & (total < j.m_q2), "need attention"),
-        ((level == moderate) & (total < j.m_q2), "normal"),
-        ((level == moderate) & (total >= j.m_q2), "potential"),
-        ((level == high) & (total > j.m_q1), "loyal"),
-        ((level == very_high) & (total > j.m_q1), "vip"),
-        else_="anomaly",
+        ((level == very_low) & (total < j.m_q1), leaving),
+        ((level == low) & (total < j.m_q2), attention),
+        ((level == moderate) & (total < j.m_q2), normal),
+        ((level == moderate) & (total >= j.m_q2), potential),
+        ((level == high) & (total > j.m_q1), loyal),
+        ((level == very_high) & (total > j.m_q1), vip),
+        else_=anomaly,
     )
     scored = j.mutate(
         recency_score=reversed_score(j.recency_days, j.r_q1, j.r_q2, j.r_q3).cast("int8"),

@@ -226,6 +226,10 @@ def with_categories(top: ir.Table, categories: ir.Table) -> ir.Table:
     )
 
 
+#: ``trending_type`` values (null: a category is still Unknown).
+TRENDING_TYPES = ("Unchanged", "Changed", "New", "Lapsed")
+
+
 def taste_change(top: ir.Table, *, previous: str, current: str) -> ir.Table:
     """``customer_search_stats``: each user seen in either month, with both months' top keyword
     and category, ``trending_type`` and ``category_change``.

@@ -39,6 +39,14 @@ class Partitioned:
 TableFiles = Path | Partitioned
 
 
+def table_rows(files: TableFiles) -> int:
+    """Rows of a finished table, from its Parquet footers (no data is read)."""
+    import pyarrow.parquet as pq
+
+    paths = list(files.files.values()) if isinstance(files, Partitioned) else [files]
+    return sum(pq.ParquetFile(path).metadata.num_rows for path in paths)
+
+
 def partition_changes(
     table: Partitioned, loaded: Mapping[int, tuple[str, int, int]]
 ) -> tuple[list[int], list[int]]:

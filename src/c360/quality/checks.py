@@ -1,0 +1,306 @@
+"""The data quality checks: declared once, measured on the engine, judged against thresholds.
+
+Every check measures one number per subject (a share of rows, a count of bad keys, a drift) and
+is judged against its threshold: ``observed > threshold`` is a breach, which the check's severity
+makes a warning or a failure. Thresholds and severities come from ``[quality]`` in the config
+(defaults in :data:`c360.config.CHECK_DEFAULTS`).
+
+Checks over the data are Ibis expressions (:class:`Probe`), so they run unchanged on every engine;
+checks over run records (reject rates, missing days, row drift) are computed from those records.
+Nothing here reads a file or touches an engine: :mod:`c360.quality.runner` does.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+import ibis
+
+from c360.catalog import TABLES
+from c360.config import CATEGORIES, OTHER_CATEGORY, SEARCH_CATEGORIES, C360Config, QualityConfig
+from c360.rules._keys import surrogate_key
+from c360.rules.content import CUSTOMER_TYPES, LEVELS
+from c360.rules.keywords import UNKNOWN
+from c360.rules.search import TRENDING_TYPES
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+PASS, WARN, FAIL, SKIPPED = "pass", "warn", "fail", "skipped"
+#: What each check measures, for messages and ``c360 quality``.
+DESCRIPTIONS: dict[str, str] = {
+    "content_reject_rate": "share of a content file's lines quarantined",
+    "content_missing_days": "days of the window without a content file",
+    "search_reject_rate": "share of a search day's rows not counted as a user's search",
+    "search_missing_days": "days between the first and last search day without a folder",
+    "search_null_user_rate": "share of search rows without a user_id",
+    "search_null_keyword_rate": "share of search rows without a keyword",
+    "unknown_device_rate": "share of counted content records with an unusable MAC",
+    "primary_key": "rows whose primary key is null or repeated",
+    "foreign_key": "distinct keys missing from the referenced table",
+    "value_domain": "rows with a value outside its allowed set or range",
+    "row_drift": "relative change of a table's rows against the median of earlier runs",
+}
+#: Checks whose observed value is a share (shown as a percentage).
+RATES = frozenset(
+    {
+        "content_reject_rate",
+        "search_reject_rate",
+        "search_null_user_rate",
+        "search_null_keyword_rate",
+        "unknown_device_rate",
+        "row_drift",
+    }
+)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check on one subject: what was observed, the threshold, and the verdict."""
+
+    stage: str
+    check: str
+    table_name: str
+    subject: str
+    observed: float | None
+    threshold: float
+    severity: str
+    status: str
+
+    @property
+    def message(self) -> str:
+        """One line: ``content_reject_rate on 20220401.json: 12.0 % > 5.0 % (share of ...)``."""
+        where = self.table_name + (f" {self.subject}" if self.subject else "")
+        if self.observed is None:
+            return f"{self.check} on {where}: not measured ({DESCRIPTIONS[self.check]})"
+        sign = ">" if self.status in (WARN, FAIL) else "<="
+        return (
+            f"{self.check} on {where}: {_show(self.check, self.observed)} {sign} "
+            f"{_show(self.check, self.threshold)} ({DESCRIPTIONS[self.check]})"
+        )
+
+
+def _show(check: str, value: float) -> str:
+    if check in RATES:
+        return f"{value * 100:.1f} %"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.3f}"
+
+
+def judge(
+    quality: QualityConfig,
+    *,
+    stage: str,
+    check: str,
+    table_name: str,
+    subject: str = "",
+    observed: float | None,
+) -> CheckResult | None:
+    """The verdict on one measurement (None when the check is switched off)."""
+    severity = quality.severity_of(check)
+    if severity == "off":
+        return None
+    threshold = quality.threshold(check)
+    if observed is None:
+        status = SKIPPED
+    elif observed > threshold:
+        status = FAIL if severity == "fail" else WARN
+    else:
+        status = PASS
+    return CheckResult(stage, check, table_name, subject, observed, threshold, severity, status)
+
+
+# -- checks over run records ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InputCounts:
+    """One input (a content file or a search day folder) as its ingest recorded it."""
+
+    name: str
+    day: date
+    rows_read: int
+    rows_rejected: int
+
+
+def reject_rates(
+    inputs: Iterable[InputCounts], quality: QualityConfig, *, check: str, stage: str, table: str
+) -> list[CheckResult]:
+    """Per input: rejected rows / rows read (an empty input rejects nothing)."""
+    out = []
+    for item in inputs:
+        rate = item.rows_rejected / item.rows_read if item.rows_read else 0.0
+        result = judge(
+            quality, stage=stage, check=check, table_name=table, subject=item.name, observed=rate
+        )
+        if result is not None:
+            out.append(result)
+    return out
+
+
+def missing_days(
+    days: Iterable[date],
+    start: date,
+    end: date,
+    quality: QualityConfig,
+    *,
+    check: str,
+    stage: str,
+    table: str,
+) -> list[CheckResult]:
+    """How many dates in [start, end] have no input; the subject names the first few."""
+    present = set(days)
+    gaps = [start + timedelta(n) for n in range((end - start).days + 1)]
+    gaps = [d for d in gaps if d not in present]
+    shown = ", ".join(f"{d:%Y%m%d}" for d in gaps[:5]) + (" …" if len(gaps) > 5 else "")
+    result = judge(
+        quality, stage=stage, check=check, table_name=table, subject=shown,
+        observed=float(len(gaps)),
+    )  # fmt: skip
+    return [result] if result is not None else []
+
+
+def row_drift(
+    rows: Mapping[str, int], history: Sequence[Mapping[str, int]], quality: QualityConfig
+) -> list[CheckResult]:
+    """Per table: ``|rows / median - 1|`` against the median of the earlier runs that produced
+    it (the last ``quality.drift_runs`` successful ones); skipped without history."""
+    out = []
+    for table, count in sorted(rows.items()):
+        earlier = [h[table] for h in history[-quality.drift_runs :] if table in h]
+        observed: float | None = None
+        if earlier:
+            median = statistics.median(earlier)
+            observed = abs(count / median - 1) if median else (0.0 if count == 0 else 1.0)
+        result = judge(
+            quality, stage="publish", check="row_drift", table_name=table, observed=observed
+        )
+        if result is not None:
+            out.append(result)
+    return out
+
+
+# -- checks over the data (run on the engine) ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A measurement over one table, as an Ibis expression.
+
+    ``reduction`` is a scalar reduction of the table (the runner computes every reduction of one
+    table in one pass); ``query`` is a scalar with its own query (joins, groupings).
+    """
+
+    check: str
+    table_name: str
+    subject: str
+    reduction: ir.Scalar | None = None
+    query: ir.Scalar | None = None
+
+
+def domains(config: C360Config) -> dict[str, dict[str, tuple[object, ...]]]:
+    """Allowed values per table and column (null is allowed where the rules produce it)."""
+    content = tuple(name for name, _ in CATEGORIES)
+    genres = (*SEARCH_CATEGORIES, UNKNOWN)
+    scores = (1, 2, 3, 4)
+    return {
+        "customer_content_stats": {
+            "activeness": config.profile.activeness_labels,
+            "level_activeness": LEVELS,
+            "customer_type": CUSTOMER_TYPES,
+            "most_watch": content,
+            "recency_score": scores,
+            "frequency_score": scores,
+            "monetary_score": scores,
+        },
+        "dim_app": {"category": (*content, OTHER_CATEGORY)},
+        "daily_category_usage": {"category": (*content, OTHER_CATEGORY)},
+        "keyword_category": {"category": genres, "source": ("mapping", "llm", "model", "rule")},
+        "search_monthly_top": {"category": genres},
+        "customer_search_stats": {
+            "category_prev": genres,
+            "category_curr": genres,
+            "trending_type": TRENDING_TYPES,
+        },
+    }
+
+
+#: Columns that must not be negative, per table.
+NON_NEGATIVE: dict[str, tuple[str, ...]] = {
+    "fact_usage": ("total_duration", "records"),
+    "customer_content_stats": ("total_duration", "active_days", "recency_days", "devices"),
+    "search_monthly_top": ("search_count",),
+}
+#: (table, column) → (referenced table, column): every key must exist in its dimension.
+FOREIGN_KEYS: dict[tuple[str, str], tuple[str, str]] = {
+    ("fact_usage", "contract_key"): ("dim_contract", "contract_key"),
+    ("fact_usage", "device_key"): ("dim_device", "device_key"),
+    ("fact_usage", "app_key"): ("dim_app", "app_key"),
+    ("fact_usage", "date_key"): ("dim_date", "date_key"),
+    ("customer_360", "contract"): ("customer_content_stats", "contract"),
+    ("search_monthly_top", "most_search"): ("keyword_category", "keyword_norm"),
+}
+
+
+def table_probes(name: str, table: ir.Table, config: C360Config) -> list[Probe]:
+    """Primary key, value domain and range probes of one output table."""
+    probes = []
+    spec = TABLES.get(name)
+    key = spec.primary_key if spec is not None else ()
+    if len(key) == 1:
+        column = table[key[0]]
+        probes.append(
+            Probe("primary_key", name, key[0], reduction=table.count() - column.nunique())
+        )
+    elif key:
+        incomplete = ibis.or_(*[table[k].isnull() for k in key])
+        groups = table.group_by(list(key)).aggregate(
+            n=table.count(), incomplete=incomplete.any()
+        )
+        bad = ibis.ifelse(groups.incomplete, groups.n, groups.n - 1).sum().fill_null(0)
+        probes.append(Probe("primary_key", name, ", ".join(key), query=bad))
+    for column, allowed in domains(config).get(name, {}).items():
+        bad = table[column].notnull() & ~table[column].isin(list(allowed))
+        probes.append(Probe("value_domain", name, column, reduction=bad.sum().fill_null(0)))
+    for column in NON_NEGATIVE.get(name, ()):
+        bad = table[column] < 0
+        probes.append(
+            Probe("value_domain", name, f"{column} >= 0", reduction=bad.sum().fill_null(0))
+        )
+    if name == "fact_usage":
+        unknown = table.device_key == surrogate_key(ibis.literal(None, type="string"))
+        share = table.records.sum(where=unknown).fill_null(0) / table.records.sum()
+        probes.append(Probe("unknown_device_rate", name, "", reduction=share))
+    return probes
+
+
+def foreign_key_probes(tables: Mapping[str, ir.Table]) -> list[Probe]:
+    """Distinct keys of a table missing from the table they reference (both present)."""
+    probes = []
+    for (name, column), (parent, parent_column) in FOREIGN_KEYS.items():
+        if name not in tables or parent not in tables:
+            continue
+        child = tables[name].select(_k=tables[name][column]).distinct()
+        child = child.filter(child._k.notnull())
+        referenced = tables[parent].select(_p=tables[parent][parent_column])
+        orphans = child.anti_join(referenced, child._k == referenced._p)
+        probes.append(Probe("foreign_key", name, f"{column} → {parent}", query=orphans.count()))
+    return probes
+
+
+def search_probes(bronze: ir.Table) -> list[Probe]:
+    """Null rates of the window's raw search rows."""
+    rows = bronze.count()
+    return [
+        Probe(
+            "search_null_user_rate", "search", "user_id",
+            reduction=bronze.user_id.isnull().sum() / rows,
+        ),
+        Probe(
+            "search_null_keyword_rate", "search", "keyword",
+            reduction=bronze.keyword.isnull().sum() / rows,
+        ),
+    ]  # fmt: skip
