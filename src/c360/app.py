@@ -17,12 +17,12 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+
 from c360.config import C360Config, load_config
 from c360.console import NullReporter, Reporter
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from c360.engines.base import Engine
     from c360.enrich.evaluate import Evaluation
     from c360.enrich.offline import OfflineClassifier
@@ -335,10 +335,62 @@ class C360:
         pipeline = ContentPipeline(engine, sink, self.config, reporter=self.reporter)
         return pipeline.reclassify(lake, mapping=mapped)
 
+    def runs(self, *, warehouse: str | None = None, limit: int | None = 20) -> pa.Table:
+        """Past runs, newest first: window, inputs, rows in and out, timings, checks, status."""
+        runs = self.read_table("pipeline_runs", warehouse=warehouse)
+        runs = runs.sort_by([("started_at", "descending")])
+        return runs.slice(0, limit) if limit else runs
+
+    def quality(self, *, warehouse: str | None = None, run_id: str | None = None) -> pa.Table:
+        """The data quality checks of one run (default: the latest), failures first."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        from c360.errors import InputError
+
+        if run_id is None:
+            latest = self.runs(warehouse=warehouse, limit=1)
+            if latest.num_rows == 0:
+                raise InputError("the warehouse has no runs yet; run `c360 run` first")
+            run_id = str(latest.column("run_id")[0].as_py())
+        checks = self.read_table("dq_results", warehouse=warehouse, where={"run_id": run_id})
+        if checks.num_rows == 0:
+            raise InputError(f"no data quality results for run {run_id!r} in the warehouse")
+        order = {"fail": 0, "warn": 1, "skipped": 2, "pass": 3}
+        rank = pa.array([order.get(str(v), 4) for v in checks.column("status").to_pylist()])
+        checks = checks.append_column("_rank", rank)
+        checks = checks.sort_by([("_rank", "ascending"), ("stage", "ascending")])
+        return checks.drop_columns(["_rank"]).filter(pc.equal(checks["run_id"], run_id))
+
+    def quarantine(
+        self,
+        *,
+        warehouse: str | None = None,
+        source: str = "content",
+        reason: str | None = None,
+        limit: int | None = 20,
+    ) -> pa.Table:
+        """Quarantined rows of the last run's window (``source``: content or search), with
+        their file, line, reason and raw values; ``reason`` keeps one reason code."""
+        from c360.errors import ConfigError
+
+        if source not in ("content", "search"):
+            raise ConfigError(f"--source {source!r}: use content or search")
+        where = {"reason": reason} if reason else None
+        return self.read_table(
+            f"quarantine_{source}", warehouse=warehouse, limit=limit, where=where
+        )
+
     def read_table(
-        self, table: str, *, warehouse: str | None = None, limit: int | None = None
+        self,
+        table: str,
+        *,
+        warehouse: str | None = None,
+        limit: int | None = None,
+        where: Mapping[str, object] | None = None,
     ) -> pa.Table:
         """A published table as Arrow (``.to_pandas()`` for a DataFrame)."""
         from c360.sinks import create_sink
 
-        return create_sink(warehouse or self.config.paths.warehouse).read(table, limit=limit)
+        sink = create_sink(warehouse or self.config.paths.warehouse)
+        return sink.read(table, limit=limit, where=where)

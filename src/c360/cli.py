@@ -143,19 +143,29 @@ def run(
             help="Spark master with --engine spark: local[*] (default), spark://host:7077, yarn."
         ),
     ] = None,
+    allow_dq_failures: Annotated[
+        bool | None,
+        typer.Option(
+            "--allow-dq-failures",
+            help="Publish even when a data quality check fails (the run record says so).",
+        ),
+    ] = None,
     config: ConfigOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
     """Ingest new or changed content files and rebuild the Customer 360 tables for the window.
 
     Only files that are new or changed since the last run are read; the window's tables are
-    rebuilt from the lake and replace the previous ones in the warehouse and the lake.
+    rebuilt from the lake and replace the previous ones in the warehouse and the lake. Data
+    quality checks run after each stage; a failed check stops the run before anything is
+    published (see `c360 quality`).
     """
     overrides = {
         "engine.name": engine,
         "engine.threads": threads,
         "engine.memory_limit": memory_limit,
         "engine.spark_master": spark_master,
+        "quality.allow_failures": allow_dq_failures,
     }
     window = (_day(start, "--from"), _day(end, "--to"))
     with RichReporter(verbose=verbose) as reporter, _guard(verbose):
@@ -384,6 +394,139 @@ def _print_evaluation(result: Evaluation) -> None:
     console.print(matrix)
 
 
+WarehouseOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Warehouse: a .duckdb file, mysql://… or postgresql://… (default: c360.duckdb)."
+    ),
+]
+
+
+@app.command()
+def quality(
+    warehouse: WarehouseOpt = None,
+    run_id: Annotated[
+        str | None, typer.Option("--run", help="Run id (default: the latest run).")
+    ] = None,
+    show_passed: Annotated[
+        bool, typer.Option("--all", help="Also list the checks that passed.")
+    ] = False,
+    config: ConfigOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """The data quality checks of the latest run (or of --run): failures and warnings first."""
+    from rich.table import Table
+
+    from c360.quality.checks import RATES
+
+    with _guard(verbose):
+        checks = _facade(config, {}, RichReporter()).quality(warehouse=warehouse, run_id=run_id)
+    rows = checks.to_pylist()
+    counts = {s: sum(r["status"] == s for r in rows) for s in ("fail", "warn", "skipped", "pass")}
+    shown = rows if show_passed else [r for r in rows if r["status"] != "pass"]
+    table = Table(
+        title=f"run {rows[0]['run_id']}: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n),
+        title_justify="left",
+    )
+    table.add_column("status")
+    table.add_column("check")
+    table.add_column("on", overflow="fold")
+    table.add_column("observed", justify="right")
+    table.add_column("limit", justify="right")
+    styles = {"fail": "bold red", "warn": "yellow", "pass": "green", "skipped": "dim"}
+    for r in shown:
+        rate = r["check_name"] in RATES
+        where = r["table_name"] + (f" {r['subject']}" if r["subject"] else "")
+        table.add_row(
+            f"[{styles.get(r['status'], '')}]{r['status']}[/]", r["check_name"], escape(where),
+            _value(r["observed"], rate=rate), _value(r["threshold"], rate=rate),
+        )  # fmt: skip
+    console.print(table)
+    if not show_passed and counts["pass"]:
+        console.print(f"{counts['pass']} checks passed (--all lists them)")
+
+
+def _value(value: float | None, *, rate: bool) -> str:
+    if value is None:
+        return "—"
+    if rate:
+        return f"{value * 100:.1f} %"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.3f}"
+
+
+@app.command()
+def runs(
+    warehouse: WarehouseOpt = None,
+    limit: Annotated[int, typer.Option(help="How many runs, newest first.")] = 20,
+    config: ConfigOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Past runs, newest first: window, new/all files, rows read and quarantined, checks, status
+    and duration (`c360 quality --run ID` shows a run's checks)."""
+    import json
+
+    from rich.table import Table
+
+    with _guard(verbose):
+        history = _facade(config, {}, RichReporter()).runs(warehouse=warehouse, limit=limit)
+    table = Table(title="runs, newest first", title_justify="left")
+    for column in ("run", "window", "files", "rows", "quarantined", "checks", "status"):
+        table.add_column(column, no_wrap=column in ("run", "window", "status"), min_width=5)
+    errors = []
+    for r in history.to_pylist():
+        seconds = sum(v for k, v in json.loads(r["timings"] or "{}").items() if "." not in k)
+        counts = ((r.get("checks_failed") or 0, "fail"), (r.get("checks_warned") or 0, "warn"))
+        checks = ", ".join(f"{n} {what}" for n, what in counts if n) or "ok"
+        if r.get("dq_failures_allowed"):
+            checks += " allowed"
+        window = f"{r['window_start']:%m-%d}…{r['window_end']:%m-%d}" if r["window_end"] else ""
+        table.add_row(
+            r["run_id"], window, f"{r['files_ingested']}/{r['files_found']}",
+            f"{r['rows_read']:,}", f"{r['rows_quarantined']:,}", checks,
+            f"{r['status']} {seconds:.0f} s",
+        )  # fmt: skip
+        if r["error"]:
+            errors.append(f"{r['run_id']} ({r['engine']}): {r['error']}")
+    console.print(table)
+    for line in errors:
+        console.print(escape(line), soft_wrap=True)
+
+
+@app.command()
+def quarantine(
+    warehouse: WarehouseOpt = None,
+    source: Annotated[str, typer.Option(help="content or search.")] = "content",
+    reason: Annotated[
+        str | None,
+        typer.Option(help="Only this reason code, e.g. bad_contract, malformed_json, bad_user_id."),
+    ] = None,
+    limit: Annotated[int, typer.Option(help="How many rows.")] = 20,
+    config: ConfigOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Quarantined rows of the last run's window: file, line, reason and the raw values."""
+    from rich.table import Table
+
+    with _guard(verbose):
+        rows = _facade(config, {}, RichReporter()).quarantine(
+            warehouse=warehouse, source=source, reason=reason, limit=limit
+        )
+    columns = [c for c in rows.column_names if c not in ("file_date",)]
+    table = Table(title=f"quarantine_{source}", title_justify="left")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for record in rows.to_pylist():
+        table.add_row(*(escape(_short(record[c])) for c in columns))
+    console.print(table)
+    if rows.num_rows == 0:
+        console.print("no quarantined rows" + (f" with reason {reason}" if reason else ""))
+
+
+def _short(value: object, width: int = 120) -> str:
+    text = "" if value is None else str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def _print_run(report: RunReport) -> None:
     from rich.table import Table
 
@@ -409,6 +552,7 @@ def _print_run(report: RunReport) -> None:
         ("time", f"{sum(v for k, v in report.timings.items() if '.' not in k):.1f} s ("
                  + ", ".join(f"{k} {v:.1f}" for k, v in report.timings.items()
                              if "." not in k) + ")"),
+        ("checks", _checks_line(report)),
         ("warehouse", report.warehouse),
         ("lake", str(report.lake)),
     ]  # fmt: skip
@@ -425,6 +569,14 @@ def _print_run(report: RunReport) -> None:
         + escape(f"  (gold Parquet: {report.lake}/gold/*.parquet)"),
         soft_wrap=True,
     )
+
+
+def _checks_line(report: RunReport) -> str:
+    statuses = [c.status for c in report.checks]
+    line = ", ".join(
+        f"{statuses.count(s)} {s}" for s in ("pass", "warn", "fail", "skipped") if s in statuses
+    )
+    return line + (" (see `c360 quality`)" if any(s != "pass" for s in statuses) else "")
 
 
 def _print_samples(facade: C360, warehouse: str) -> None:

@@ -253,9 +253,14 @@ class ContentPipeline:
     def _check_ingest(
         self, files: list[SourceFile], state: IngestState, report: RunReport, quality: QualityRunner
     ) -> None:
-        """Reject rate per file and days missing from the window; stops on a failure."""
+        """The window's row counts; reject rate per file and days missing from the window.
+        Stops on a failure."""
         cfg = self.config.quality
         records = [state.records[(CONTENT, f.name)] for f in files]
+        report.input_files = [f.name for f in files]
+        report.rows_read = sum(r.rows_read for r in records)
+        report.rows_accepted = sum(r.rows_accepted for r in records)
+        report.rows_quarantined = sum(r.rows_quarantined for r in records)
         counts = [
             InputCounts(r.name, r.file_date, r.rows_read, r.rows_quarantined) for r in records
         ]
@@ -420,12 +425,7 @@ class ContentPipeline:
         request: RunRequest,
         report: RunReport,
     ) -> dict[str, TableFiles]:
-        records = [state.records[(CONTENT, f.name)] for f in files]
-        report.input_files = [f.name for f in files]
         assert report.window_end is not None  # set by run() before the transform
-        report.rows_read = sum(r.rows_read for r in records)
-        report.rows_accepted = sum(r.rows_accepted for r in records)
-        report.rows_quarantined = sum(r.rows_quarantined for r in records)
 
         daily = DailyContent(
             self.engine,

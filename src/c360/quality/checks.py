@@ -170,7 +170,7 @@ def row_drift(
     it (the last ``quality.drift_runs`` successful ones); skipped without history."""
     out = []
     for table, count in sorted(rows.items()):
-        earlier = [h[table] for h in history[-quality.drift_runs :] if table in h]
+        earlier = [h[table] for h in history if table in h][-quality.drift_runs :]
         observed: float | None = None
         if earlier:
             median = statistics.median(earlier)
@@ -257,9 +257,7 @@ def table_probes(name: str, table: ir.Table, config: C360Config) -> list[Probe]:
         )
     elif key:
         incomplete = ibis.or_(*[table[k].isnull() for k in key])
-        groups = table.group_by(list(key)).aggregate(
-            n=table.count(), incomplete=incomplete.any()
-        )
+        groups = table.group_by(list(key)).aggregate(n=table.count(), incomplete=incomplete.any())
         bad = ibis.ifelse(groups.incomplete, groups.n, groups.n - 1).sum().fill_null(0)
         probes.append(Probe("primary_key", name, ", ".join(key), query=bad))
     for column, allowed in domains(config).get(name, {}).items():

@@ -58,7 +58,8 @@ class QualityRunner:
         now = datetime.now(UTC)
         for result in results:
             self.results.append((result, now))
-            if result.status in (WARN, FAIL):
+            # A failure that stops the run is reported once, by the error that stops it.
+            if result.status == WARN or (result.status == FAIL and self.quality.allow_failures):
                 self.reporter.warn(f"data quality {result.status}: {result.message}")
 
     def probe(self, stage: str, probes: Iterable[Probe], tables: Mapping[str, ir.Table]) -> None:

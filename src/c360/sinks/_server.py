@@ -241,11 +241,20 @@ class ServerSink(Sink):
 
     # -- reading --------------------------------------------------------------------------
 
-    def read(self, table: str, *, limit: int | None = None) -> pa.Table:
+    def read(
+        self,
+        table: str,
+        *,
+        limit: int | None = None,
+        where: Mapping[str, object] | None = None,
+    ) -> pa.Table:
         with self.connection() as con:
             cur = con.cursor()
-            sql = f"SELECT * FROM {self.quote(table)}" + (f" LIMIT {int(limit)}" if limit else "")
-            cur.execute(sql)
+            sql = f"SELECT * FROM {self.quote(table)}"
+            if where:
+                sql += " WHERE " + " AND ".join(f"{self.quote(c)} = %s" for c in where)
+            sql += f" LIMIT {int(limit)}" if limit else ""
+            cur.execute(sql, tuple((where or {}).values()))
             names = [d[0] for d in cur.description]
             rows = cur.fetchall()
         return pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)})

@@ -75,8 +75,15 @@ class Sink(ABC):
         """Replace each named table with the rows of its Parquet file(s); return rows per table."""
 
     @abstractmethod
-    def read(self, table: str, *, limit: int | None = None) -> pa.Table:
-        """Read a published table (for summaries and tests)."""
+    def read(
+        self,
+        table: str,
+        *,
+        limit: int | None = None,
+        where: Mapping[str, object] | None = None,
+    ) -> pa.Table:
+        """Read a published table (for summaries, the quality commands and tests): the rows
+        whose columns equal ``where``'s values, at most ``limit`` of them."""
 
     @abstractmethod
     def tables(self) -> list[str]:

@@ -151,11 +151,20 @@ class DuckDBSink(Sink):
             shown = ", ".join(f"{c}={v!r}" for c, v in zip(key, duplicate, strict=True))
             raise duckdb.ConstraintException(f"{name}: duplicate key ({shown})")
 
-    def read(self, table: str, *, limit: int | None = None) -> pa.Table:
+    def read(
+        self,
+        table: str,
+        *,
+        limit: int | None = None,
+        where: Mapping[str, object] | None = None,
+    ) -> pa.Table:
         con = self._connect(read_only=True)
         try:
-            sql = f"SELECT * FROM {_q(table)}" + (f" LIMIT {int(limit)}" if limit else "")
-            return con.execute(sql).to_arrow_table()
+            sql = f"SELECT * FROM {_q(table)}"
+            if where:
+                sql += " WHERE " + " AND ".join(f"{_q(column)} = ?" for column in where)
+            sql += f" LIMIT {int(limit)}" if limit else ""
+            return con.execute(sql, list((where or {}).values())).to_arrow_table()
         except duckdb.CatalogException as exc:
             raise OutputError(f"warehouse {self.path} has no table {table!r}") from exc
         finally:
