@@ -32,7 +32,7 @@ def _facade(**env: str) -> C360:
 
 def test_a_failed_check_stops_before_publishing_and_says_why(tmp_path: Path) -> None:
     content = tmp_path / "in"
-    write_day(content, date(2022, 4, 1), _good(18) + ["junk", content_line("0", record_id="z")])
+    write_day(content, date(2022, 4, 1), [*_good(18), "junk", content_line("0", record_id="z")])
     warehouse = str(tmp_path / "w.duckdb")
     with pytest.raises(QualityError) as caught:
         _facade().run(content, warehouse=warehouse, lake=tmp_path / "lake")
@@ -56,7 +56,7 @@ def test_a_failed_check_stops_before_publishing_and_says_why(tmp_path: Path) -> 
 
 def test_allowed_failures_publish_and_the_record_says_so(tmp_path: Path) -> None:
     content = tmp_path / "in"
-    write_day(content, date(2022, 4, 1), _good(9) + ["junk"])
+    write_day(content, date(2022, 4, 1), [*_good(9), "junk"])
     warehouse = str(tmp_path / "w.duckdb")
     report = _facade(QUALITY__ALLOW_FAILURES="true").run(
         content, warehouse=warehouse, lake=tmp_path / "lake"
