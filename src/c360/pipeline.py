@@ -209,7 +209,8 @@ class ContentPipeline:
                     )
                 tables.update(search_tables)
                 inputs["bronze/search"] = [("folder", f) for f in report.search.folders]
-                inputs["state/keyword_answers"] = [("file", str(answers_path(request.lake)))]
+                answers = answers_path(request.lake).relative_to(request.lake)
+                inputs["state/keyword_answers"] = [("lake file", str(answers))]
                 if request.mapping is not None:
                     inputs["reference/mapping"] = [("file", str(request.mapping.resolve()))]
             else:
@@ -310,6 +311,15 @@ class ContentPipeline:
         files, misnamed = find_content_files(request.content, start=request.start, end=request.end)
         for path in misnamed:
             self.reporter.warn(f"skipped {path}: the name is not a date (YYYYMMDD.json[.gz])")
+        by_day: dict[date, list[str]] = {}
+        for source in files:
+            by_day.setdefault(source.file_date, []).append(source.name)
+        for names in by_day.values():
+            if len(names) > 1:
+                self.reporter.warn(
+                    f"{len(names)} files for one day ({', '.join(names)}): all are read, and a "
+                    "repeated _id counts once"
+                )
         if not files:
             window = ""
             if request.start or request.end:

@@ -21,7 +21,7 @@ import pyarrow as pa
 from c360.config import C360Config
 from c360.enrich.store import Answer, AnswerStore
 from c360.errors import InputError
-from c360.io.files import SearchDay, find_search_days
+from c360.io.files import SearchDay, find_search_days, inspect_search_parts
 from c360.io.reference import read_keyword_labels
 from c360.io.state import FileRecord, IngestState, digest, read_json_state, write_json_atomic
 from c360.quality.checks import InputCounts, missing_days, reject_rates, search_probes
@@ -232,6 +232,8 @@ class SearchPipeline:
         self.reporter.stage("search", total=len(todo))
         for day in todo:
             started = time.perf_counter()
+            for warning in inspect_search_parts(day, search_rules.SOURCE_COLUMNS):
+                self.reporter.warn(warning)
             decoded = self.engine.decode_search(day)
             normalised = search_rules.normalise_search(
                 decoded, user_pattern=cfg.user_pattern, placeholders=cfg.placeholders

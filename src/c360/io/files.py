@@ -6,6 +6,7 @@ import codecs
 import hashlib
 import re
 import zlib
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -146,6 +147,11 @@ def scan(path: Path) -> FileScan:
             if DELIMITER in text or text.count(b"\r") != text.count(b"\r\n"):
                 plain = False
     if inflate is not None and not inflate.complete:
+        if path.stat().st_size == 0:
+            raise InputError(
+                f"{path}: the file is empty (0 bytes), not a gzip stream (an interrupted "
+                "export?); replace it, or remove it if the day has no data"
+            )
         raise InputError(f"{path}: the gzip stream is truncated; replace the file")
     if plain:
         try:
@@ -213,3 +219,44 @@ def find_search_days(
         else:
             skipped.append(path)
     return found, skipped
+
+
+def inspect_search_parts(day: SearchDay, columns: Collection[str]) -> list[str]:
+    """Check each Parquet part's footer before a day is read (no data is read).
+
+    Returns:
+        Warnings: the expected ``columns`` a part lacks (they read as null).
+
+    Raises:
+        InputError: a part is not readable Parquet, or holds one of ``columns`` with a type other
+        than text (a number cannot be read back as the text it was, e.g. a user id's leading
+        zeros are gone).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    warnings = []
+    for part in day.parts:
+        where = f"search part {day.name}/{part.name}"
+        try:
+            schema = pq.read_schema(part)
+        except (OSError, pa.ArrowException) as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise InputError(
+                f"{where} is not readable Parquet ({first}); replace it or move it out of "
+                f"{day.folder}"
+            ) from exc
+        names = set(schema.names)
+        for name in columns:
+            if name in names and not (
+                pa.types.is_string(schema.field(name).type)
+                or pa.types.is_large_string(schema.field(name).type)
+            ):
+                raise InputError(
+                    f"{where}: column {name} is {schema.field(name).type}, not text; rewrite "
+                    f"the part with text columns or move it out of {day.folder}"
+                )
+        missing = [name for name in columns if name not in names]
+        if missing:
+            warnings.append(f"{where} has no column {', '.join(missing)}: read as null")
+    return warnings
