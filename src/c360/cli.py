@@ -409,7 +409,7 @@ def quality(
         str | None, typer.Option("--run", help="Run id (default: the latest run).")
     ] = None,
     show_passed: Annotated[
-        bool, typer.Option("--all", help="Also list the checks that passed.")
+        bool, typer.Option("--all", help="Also list the checks that passed or were skipped.")
     ] = False,
     config: ConfigOpt = None,
     verbose: VerboseOpt = False,
@@ -423,7 +423,7 @@ def quality(
         checks = _facade(config, {}, RichReporter()).quality(warehouse=warehouse, run_id=run_id)
     rows = checks.to_pylist()
     counts = {s: sum(r["status"] == s for r in rows) for s in ("fail", "warn", "skipped", "pass")}
-    shown = rows if show_passed else [r for r in rows if r["status"] != "pass"]
+    shown = rows if show_passed else [r for r in rows if r["status"] in ("fail", "warn")]
     table = Table(
         title=f"run {rows[0]['run_id']}: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n),
         title_justify="left",
@@ -441,9 +441,13 @@ def quality(
             f"[{styles.get(r['status'], '')}]{r['status']}[/]", r["check_name"], escape(where),
             _value(r["observed"], rate=rate), _value(r["threshold"], rate=rate),
         )  # fmt: skip
-    console.print(table)
-    if not show_passed and counts["pass"]:
-        console.print(f"{counts['pass']} checks passed (--all lists them)")
+    if shown:
+        console.print(table)
+    else:
+        console.print(table.title)
+    hidden = len(rows) - len(shown)
+    if hidden:
+        console.print(f"{hidden} checks passed or were skipped (--all lists them)")
 
 
 def _value(value: float | None, *, rate: bool) -> str:
