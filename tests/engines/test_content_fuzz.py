@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
@@ -10,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from _support import content_line
-from c360.config import ContentConfig, EngineConfig
+from c360.config import ContentConfig
 from c360.engines.duckdb import DuckDBEngine
 from c360.io.files import SourceFile, scan
 from c360.rules.content import line_counts, validate_content
@@ -27,12 +26,6 @@ valid_lines = st.builds(
 )
 junk_lines = st.text(alphabet=st.characters(blacklist_characters="\n\r"), max_size=40)
 raw_bytes = st.binary(max_size=40).map(lambda b: b.replace(b"\n", b" ").replace(b"\r", b" "))
-
-
-@pytest.fixture(scope="module")
-def engine() -> Iterator[DuckDBEngine]:
-    with DuckDBEngine(EngineConfig(threads=2)) as eng:
-        yield eng  # type: ignore[misc]
 
 
 @settings(

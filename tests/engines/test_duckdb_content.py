@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -10,19 +9,13 @@ from typing import Any
 import pytest
 
 from _support import content_line, write_day
-from c360.config import ContentConfig, EngineConfig
+from c360.config import ContentConfig
 from c360.engines.duckdb import DuckDBEngine
 from c360.io.files import SourceFile
 from c360.rules.content import accepted_rows, line_counts, quarantined_rows, validate_content
 
 DAY = date(2022, 4, 1)
 CFG = ContentConfig()
-
-
-@pytest.fixture(scope="module")
-def engine() -> Iterator[DuckDBEngine]:
-    with DuckDBEngine(EngineConfig(threads=2)) as eng:
-        yield eng  # type: ignore[misc]
 
 
 def _bronze(engine: DuckDBEngine, path: Path) -> Any:

@@ -4,17 +4,15 @@ row comes out once, with an event time near its folder's day and exactly one ver
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from c360.config import EngineConfig, SearchConfig
+from c360.config import SearchConfig
 from c360.engines.duckdb import DuckDBEngine
 from c360.io.files import find_search_days
 from c360.rules.search import FOREIGN_DIGITS, SKIP_REASONS, normalise_search
@@ -61,12 +59,6 @@ rows = st.lists(
     min_size=1,
     max_size=30,
 )
-
-
-@pytest.fixture(scope="module")
-def engine() -> Iterator[DuckDBEngine]:
-    with DuckDBEngine(EngineConfig(threads=2)) as eng:
-        yield eng  # type: ignore[misc]
 
 
 @settings(
