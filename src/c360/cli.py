@@ -450,6 +450,16 @@ def quality(
         console.print(f"{hidden} checks passed or were skipped (--all lists them)")
 
 
+def _count(value: int | None) -> str:
+    """``48,123,456`` → ``48.1M``: short enough for a table on an 80-column terminal."""
+    if value is None:
+        return ""
+    for size, suffix in ((1e9, "G"), (1e6, "M"), (1e4, "k")):
+        if value >= size:
+            return f"{value / size:.1f}{suffix}"
+    return str(value)
+
+
 def _value(value: float | None, *, rate: bool) -> str:
     if value is None:
         return "—"
@@ -465,33 +475,36 @@ def runs(
     config: ConfigOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Past runs, newest first: window, new/all files, rows read and quarantined, checks, status
-    and duration (`c360 quality --run ID` shows a run's checks)."""
+    """Past runs, newest first: window, rows read and quarantined, checks, status and duration
+    (`c360 quality --run ID` shows a run's checks)."""
     import json
 
+    from rich import box
     from rich.table import Table
 
     with _guard(verbose):
         history = _facade(config, {}, RichReporter()).runs(warehouse=warehouse, limit=limit)
-    table = Table(title="runs, newest first", title_justify="left")
-    for column in ("run", "window", "files", "rows", "quarantined", "checks", "status"):
-        table.add_column(column, no_wrap=column in ("run", "window", "status"), min_width=5)
+    table = Table(
+        title="runs, newest first", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False
+    )
+    for column in ("run", "window", "rows/bad", "checks", "status"):
+        table.add_column(column, no_wrap=True)
     errors = []
     for r in history.to_pylist():
         seconds = sum(v for k, v in json.loads(r["timings"] or "{}").items() if "." not in k)
-        counts = ((r.get("checks_failed") or 0, "fail"), (r.get("checks_warned") or 0, "warn"))
-        checks = ", ".join(f"{n} {what}" for n, what in counts if n) or "ok"
+        counts = ((r.get("checks_failed") or 0, "F"), (r.get("checks_warned") or 0, "W"))
+        checks = " ".join(f"{n}{what}" for n, what in counts if n) or "ok"
         if r.get("dq_failures_allowed"):
             checks += " allowed"
         window = f"{r['window_start']:%m-%d}…{r['window_end']:%m-%d}" if r["window_end"] else ""
         table.add_row(
-            r["run_id"], window, f"{r['files_ingested']}/{r['files_found']}",
-            f"{r['rows_read']:,}", f"{r['rows_quarantined']:,}", checks,
-            f"{r['status']} {seconds:.0f} s",
+            r["run_id"], window, f"{_count(r['rows_read'])}/{_count(r['rows_quarantined'])}",
+            checks, f"{r['status']} {seconds:.0f}s",
         )  # fmt: skip
         if r["error"]:
             errors.append(f"{r['run_id']} ({r['engine']}): {r['error']}")
     console.print(table)
+    console.print("rows read/quarantined; checks: F failed, W warned (`c360 quality --run ID`)")
     for line in errors:
         console.print(escape(line), soft_wrap=True)
 
