@@ -36,6 +36,7 @@ from c360.io.state import FileRecord, IngestState, digest, write_atomic
 from c360.quality.checks import (
     CheckResult,
     InputCounts,
+    RunRows,
     foreign_key_probes,
     missing_days,
     reject_rates,
@@ -221,7 +222,8 @@ class ContentPipeline:
             with self._timed(report, "checks"):
                 self._check_tables(tables, layout, quality)
                 report.rows_out = {name: table_rows(files) for name, files in tables.items()}
-                quality.add(row_drift(report.rows_out, self._history(layout), self.config.quality))
+                current = RunRows(report.rows_out, _days(report.window_start, report.window_end))
+                quality.add(row_drift(current, self._history(layout), self.config.quality))
                 quality.enforce()
             # The warehouse copy of the run record says "succeeded": it is published in the same
             # transaction as the tables, so it exists only if they do. The lake's own run
@@ -292,16 +294,17 @@ class ContentPipeline:
         quality.probe("transform", probes, exprs)
         self.reporter.advance(f"{len(quality.results)} checks")
 
-    def _history(self, layout: LakeLayout) -> list[dict[str, int]]:
+    def _history(self, layout: LakeLayout) -> list[RunRows]:
         """Rows per table of the earlier successful runs, oldest first."""
         if not layout.runs.exists():
             return []
         runs = pq.read_table(layout.runs)
         if "rows_out" not in runs.column_names:
             return []
+        columns = ["status", "rows_out", "window_start", "window_end"]
         return [
-            json.loads(r["rows_out"])
-            for r in runs.select(["status", "rows_out"]).to_pylist()
+            RunRows(json.loads(r["rows_out"]), _days(r["window_start"], r["window_end"]))
+            for r in runs.select(columns).to_pylist()
             if r["status"] == "succeeded" and r["rows_out"]
         ]
 
@@ -658,6 +661,11 @@ def read_bridge(path: Path) -> pa.Table:
     if missing:
         raise InputError(f"bridge {path}: {missing} rows lack a contract or a user_id")
     return table
+
+
+def _days(start: date | None, end: date | None) -> int:
+    """Days in the window [start, end] (0 when unknown)."""
+    return (end - start).days + 1 if start and end else 0
 
 
 def _replace_stat(record: FileRecord, source: SourceFile) -> FileRecord:

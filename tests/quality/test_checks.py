@@ -19,6 +19,7 @@ from c360.quality.checks import (
     SKIPPED,
     WARN,
     InputCounts,
+    RunRows,
     foreign_key_probes,
     judge,
     missing_days,
@@ -128,19 +129,34 @@ def test_missing_days_counts_gaps_and_names_them() -> None:
 
 
 def test_row_drift_against_the_median_of_earlier_runs() -> None:
-    history = [{"t": 100, "u": 0}, {"t": 1000}, {"t": 90}, {"t": 110}]
-    quality = QualityConfig(drift_runs=3)  # the last three: 1000, 90, 110 → median 110
+    history = [RunRows({"t": 100, "u": 0}, 1), RunRows({"t": 1000}, 1)]
+    history += [RunRows({"t": 90}, 1), RunRows({"t": 110}, 1)]
+    quality = QualityConfig(drift_runs=3)  # the last three with t: 1000, 90, 110 → median 110
     results = {
         r.table_name: (r.observed, r.status)
-        for r in row_drift({"t": 165, "u": 0, "new": 5}, history, quality)
+        for r in row_drift(RunRows({"t": 165, "u": 0, "new": 5}, 1), history, quality)
     }
     assert results["t"] == (pytest.approx(0.5), PASS)
-    assert results["u"] == (0.0, PASS)
+    assert results["u"] == (0.0, PASS)  # its only earlier run is older than the last three
     assert results["new"] == (None, SKIPPED)
     ((observed, status),) = [
-        (r.observed, r.status) for r in row_drift({"t": 166}, history, quality)
+        (r.observed, r.status) for r in row_drift(RunRows({"t": 166}, 1), history, quality)
     ]
     assert status == WARN and observed == pytest.approx(56 / 110)
+
+
+def test_row_drift_of_daily_tables_is_per_window_day() -> None:
+    """A window growing by a day each run is no drift for a table with rows per day; a profile
+    that triples is."""
+    history = [RunRows({"fact_usage": 1000, "customer_content_stats": 50}, 10)]
+    results = {
+        r.table_name: (r.observed, r.status)
+        for r in row_drift(
+            RunRows({"fact_usage": 1100, "customer_content_stats": 150}, 11), history, QUALITY
+        )
+    }
+    assert results["fact_usage"] == (pytest.approx(0.0), PASS)
+    assert results["customer_content_stats"] == (pytest.approx(2.0), WARN)
 
 
 # -- checks over the data, on the engine ----------------------------------------------------

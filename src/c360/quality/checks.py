@@ -163,18 +163,49 @@ def missing_days(
     return [result] if result is not None else []
 
 
+#: Tables whose rows grow with the window's length: their drift is measured per window day, so
+#: that a window growing by a day each run is not a drift.
+PER_DAY = frozenset(
+    {
+        "fact_usage",
+        "daily_category_usage",
+        "daily_app_usage",
+        "daily_active_contracts",
+        "dim_date",
+        "quarantine_content",
+        "search_quality",
+        "quarantine_search",
+    }
+)
+
+
+@dataclass(frozen=True)
+class RunRows:
+    """Rows of each output table of one run, and the days of its window."""
+
+    rows: Mapping[str, int]
+    days: int
+
+
 def row_drift(
-    rows: Mapping[str, int], history: Sequence[Mapping[str, int]], quality: QualityConfig
+    current: RunRows, history: Sequence[RunRows], quality: QualityConfig
 ) -> list[CheckResult]:
-    """Per table: ``|rows / median - 1|`` against the median of the earlier runs that produced
-    it (the last ``quality.drift_runs`` successful ones); skipped without history."""
+    """Per table: ``|rows / median - 1|`` against the median of the last ``quality.drift_runs``
+    earlier runs that produced it (rows per window day for :data:`PER_DAY` tables); skipped
+    without history."""
     out = []
-    for table, count in sorted(rows.items()):
-        earlier = [h[table] for h in history if table in h][-quality.drift_runs :]
+    for table, count in sorted(current.rows.items()):
+
+        def scaled(rows: int, days: int, table: str = table) -> float:
+            return rows / max(days, 1) if table in PER_DAY else float(rows)
+
+        earlier = [scaled(h.rows[table], h.days) for h in history if table in h.rows]
+        earlier = earlier[-quality.drift_runs :]
         observed: float | None = None
         if earlier:
             median = statistics.median(earlier)
-            observed = abs(count / median - 1) if median else (0.0 if count == 0 else 1.0)
+            value = scaled(count, current.days)
+            observed = abs(value / median - 1) if median else (0.0 if value == 0 else 1.0)
         result = judge(
             quality, stage="publish", check="row_drift", table_name=table, observed=observed
         )
