@@ -38,17 +38,19 @@ if TYPE_CHECKING:
     from c360.engines.base import Engine
     from c360.io.files import SourceFile
 
-#: Per-date partials: name → rule over the date's usage (with category). For one date, the
-#: contract-day totals are the contract totals (one aggregation instead of two).
+#: Per-date partials: name → rule over usage (with category) of one or more dates, each result
+#: row carrying its ``date``. For one date, the contract-day totals are the contract totals (one
+#: aggregation instead of two).
 PARTIALS: dict[str, Callable[[ir.Table], ir.Table]] = {
     "contract_totals": totals.contract_day_totals,
-    "device_pairs": totals.device_pairs,
-    "app_totals": totals.app_totals,
+    "device_pairs": totals.device_day_pairs,
+    "app_totals": totals.app_day_totals,
     "daily_category_usage": star.daily_category_usage,
     "daily_app_usage": star.daily_app_usage,
     "daily_active_contracts": star.daily_active_contracts,
 }
-#: Partials that are the window's table once the dates' files are stacked (one row per date).
+#: Partials that are the window's table once the dates' files are stacked (one row per date);
+#: their files keep the ``date`` column, the others' files do not.
 DAILY_TABLES = ("daily_category_usage", "daily_app_usage", "daily_active_contracts")
 FACT = "fact_usage"
 
@@ -264,30 +266,47 @@ class DailyContent:
             or not all(self.layout.silver(name, g.day).exists() for name in PARTIALS)
         ]
         self.reporter.stage("build", total=len(todo))
-        for group in todo:
-            self._build_date(group)
-            dates[group.key] = {
-                "files_version": group.files_version,
-                "version": versions[group.key],
-            }
+        step = self.engine.dates_per_pass
+        for chunk in (todo[i : i + step] for i in range(0, len(todo), step)):
+            self._build_dates(chunk)
+            for group in chunk:
+                dates[group.key] = {
+                    "files_version": group.files_version,
+                    "version": versions[group.key],
+                }
+                self.reporter.advance(group.key)
             self._save()
-            self.reporter.advance(group.key)
         return len(todo)
 
-    def _build_date(self, group: DateGroup) -> None:
-        losers = [self.layout.silver("losers", group.day)]
-        cross = self.layout.silver("cross_losers", group.day)
-        if cross.exists():
-            losers.append(cross)
+    def _build_dates(self, chunk: Sequence[DateGroup]) -> None:
+        """One pass over the dates of ``chunk``: their usage grain, computed once, written as
+        each date's fact partition and partials."""
+        paths = [self.bronze(source) for group in chunk for source in group.sources]
+        bronze = self.engine.read_parquet(paths, line_numbers=True, name="bronze_pass")
+        losers = [self.layout.silver("losers", g.day) for g in chunk]
+        losers += [p for g in chunk if (p := self.layout.silver("cross_losers", g.day)).exists()]
         unique = content_rules.without(
-            self._accepted(group), self.engine.read_parquet(losers, name="losers_day")
+            content_rules.accepted_rows(bronze),
+            self.engine.read_parquet(losers, name="losers_pass"),
         )
-        usage_cat = star.with_category(star.usage(unique), self.mapping)
-        # Computed once; the fact partition and every partial read the stored result.
-        usage = self.engine.materialize(usage_cat, "usage_day")
-        self.engine.write_parquet(star.fact_usage(usage), self.layout.fact(group.day))
+        # Computed once; the fact partitions and every partial read the stored result.
+        usage = self.engine.materialize(
+            star.with_category(star.usage(unique), self.mapping), "usage_pass"
+        )
+        fact = star.fact_usage(usage)
+        self.engine.write_partitions(
+            fact.mutate(_part=fact.date_key),
+            "_part",
+            {int(f"{g.day:%Y%m%d}"): self.layout.fact(g.day) for g in chunk},
+        )
         for name, rule in PARTIALS.items():
-            self.engine.write_parquet(rule(usage), self.layout.silver(name, group.day))
+            partial = rule(usage)
+            targets = {g.day: self.layout.silver(name, g.day) for g in chunk}
+            if name in DAILY_TABLES:
+                partial = partial.mutate(_part=partial.date)
+            self.engine.write_partitions(
+                partial, "_part" if name in DAILY_TABLES else "date", targets
+            )
 
     def _totals(
         self, groups: Sequence[DateGroup], versions: Mapping[str, str]

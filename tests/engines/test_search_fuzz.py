@@ -77,7 +77,7 @@ def test_any_search_part_is_read_and_every_row_accounted_for(
         )
         pq.write_table(table, day_folder / "part-00000.parquet")
         (day,), _ = find_search_days(Path(folder))
-        decoded = engine.decode_search(day)
+        decoded = engine.decode_search([day])
         out = engine.to_pyarrow(
             normalise_search(decoded, user_pattern=CFG.user_pattern, placeholders=CFG.placeholders)
         ).sort_by("line_no")

@@ -8,13 +8,14 @@ between engines are class-level capability flags, never ``if engine == ...`` in 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import pyarrow as pa
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
-    import pyarrow as pa
 
     from c360.config import EngineConfig
     from c360.io.files import SearchDay, SourceFile
@@ -24,6 +25,10 @@ class Engine(ABC):
     """A compute engine running Ibis expressions."""
 
     name: ClassVar[str]
+    #: How many dates one pass of the content build may take (1: date by date). Engines with a
+    #: high cost per query (a Spark job) build many dates per pass; DuckDB's per-query cost is
+    #: small, and date by date keeps its memory bounded.
+    dates_per_pass: ClassVar[int] = 1
 
     def __init__(self, config: EngineConfig, *, scratch: str | None = None) -> None:
         self.config = config
@@ -40,8 +45,9 @@ class Engine(ABC):
         """
 
     @abstractmethod
-    def decode_search(self, day: SearchDay) -> ir.Table:
-        """Every row of a search day's Parquet parts as ``rules.search.DECODED_COLUMNS``.
+    def decode_search(self, days: Sequence[SearchDay]) -> ir.Table:
+        """Every row of the search days' Parquet parts as ``rules.search.DECODED_COLUMNS``, in
+        one table (each row with its day as ``file_date``).
 
         Values are read as text whatever the part's column types; a column missing from a part
         reads as null.
@@ -67,6 +73,15 @@ class Engine(ABC):
         """
 
     @abstractmethod
+    def write_partitions(self, expr: ir.Table, by: str, paths: Mapping[Any, Path]) -> None:
+        """Write ``expr`` as one Parquet file per value of its column ``by``, to ``paths[value]``
+        (each file atomically; ``by`` itself is not written), in one pass over ``expr``.
+
+        Every value of ``paths`` gets a file, an empty one when ``expr`` has no row for it; rows
+        whose value is not in ``paths`` are an error.
+        """
+
+    @abstractmethod
     def materialize(self, expr: ir.Table, name: str) -> ir.Table:
         """Compute ``expr`` once and return a table that reads the stored result."""
 
@@ -83,3 +98,32 @@ class Engine(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def partition_name(value: Any) -> str:
+    """How a partition value is spelled in a folder name (``2022-04-01``, ``20220401``)."""
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def move_partitions(folder: Path, paths: Mapping[str, Path], *, schema: pa.Schema) -> None:
+    """Move the one file of each ``folder/__part=VALUE/`` to ``paths[VALUE]`` (a rename, so each
+    is atomic); values without a folder get an empty file of ``schema``."""
+    import pyarrow.parquet as pq
+
+    from c360.errors import EngineError
+
+    written = {d.name.partition("=")[2]: d for d in folder.glob("__part=*")}
+    unknown = sorted(set(written) - set(paths))
+    if unknown:
+        raise EngineError(f"rows for partitions {', '.join(unknown[:3])} that were not asked for")
+    for value, target in paths.items():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        files = sorted(written[value].glob("*.parquet")) if value in written else []
+        if len(files) > 1:  # one file per partition is what both engines write; merge if not
+            pq.write_table(pa.concat_tables([pq.read_table(f) for f in files]), files[0])
+        if files:
+            files[0].replace(target)
+        else:
+            tmp = target.with_name(f".{target.name}.empty")
+            pq.write_table(schema.empty_table(), tmp)
+            tmp.replace(target)

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import ibis
 import pyarrow.parquet as pq
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
-from c360.engines.base import Engine
+from c360.engines.base import Engine, move_partitions, partition_name
 from c360.errors import EngineError, InputError
 from c360.io.lines import read_lines
 from c360.rules._keys import KEY_DIGITS, KEY_FUNCTION
@@ -159,7 +161,11 @@ class DuckDBEngine(Engine):
         )
         return self._view("decoded_content", sql)
 
-    def decode_search(self, day: SearchDay) -> ir.Table:
+    def decode_search(self, days: Sequence[SearchDay]) -> ir.Table:
+        sql = " UNION ALL ".join(self._search_day_sql(day) for day in days)
+        return self._view("decoded_search", sql)
+
+    def _search_day_sql(self, day: SearchDay) -> str:
         listing = ", ".join(_quote(str(p)) for p in day.parts)
         scan = (
             f"read_parquet([{listing}], union_by_name = true, filename = true, "
@@ -175,12 +181,11 @@ class DuckDBEngine(Engine):
         for source, name in SOURCE_COLUMNS.items():
             value = f'CAST("{source}" AS VARCHAR)' if source in present else "NULL::VARCHAR"
             columns.append(f"{value} AS {name}")
-        sql = (
+        return (
             f"SELECT {_quote(day.name)} || '/' || parse_filename(filename) AS source_file, "
             f"DATE '{day.day.isoformat()}' AS file_date, file_row_number + 1 AS line_no, "
             f"{', '.join(columns)} FROM {scan}"
         )
-        return self._view("decoded_search", sql)
 
     def _view(self, name: str, sql: str) -> ir.Table:
         # A view keeps DuckDB-specific reader SQL out of Ibis' SQL parser.
@@ -225,6 +230,25 @@ class DuckDBEngine(Engine):
             tmp.unlink(missing_ok=True)
             raise EngineError(f"DuckDB failed writing {path}: {_first_line(exc)}") from exc
         return rows
+
+    def write_partitions(self, expr: ir.Table, by: str, paths: Mapping[Any, Path]) -> None:
+        folder = Path(self.scratch or tempfile.gettempdir()) / f".partitions.{os.getpid()}"
+        shutil.rmtree(folder, ignore_errors=True)
+        keyed = {partition_name(value): path for value, path in paths.items()}
+        column = '"' + by.replace('"', '""') + '"'
+        try:
+            self.con.raw_sql(
+                f"COPY (SELECT * EXCLUDE ({column}), CAST({column} AS VARCHAR) AS __part "
+                f"FROM ({self._typed_sql(expr)})) TO {_quote(str(folder))} "
+                "(FORMAT parquet, COMPRESSION snappy, PARTITION_BY (__part))"
+            )
+            move_partitions(folder, keyed, schema=expr.drop(by).schema().to_pyarrow())
+        except duckdb.Error as exc:
+            raise EngineError(
+                f"DuckDB failed writing partitions by {by}: {_first_line(exc)}"
+            ) from exc
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def materialize(self, expr: ir.Table, name: str) -> ir.Table:
         try:

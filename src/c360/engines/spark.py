@@ -19,18 +19,19 @@ import re
 import shutil
 import socket
 import sys
+import tempfile
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 import ibis
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from c360.engines.base import Engine
+from c360.engines.base import Engine, move_partitions, partition_name
 from c360.errors import EngineError, InputError
 from c360.io.lines import read_lines
 from c360.rules._keys import KEY_DIGITS, KEY_FUNCTION
@@ -97,6 +98,9 @@ class SparkEngine(Engine):
     """Runs the rules on a Spark session (``local[*]`` by default, or any master URL)."""
 
     name = "spark"
+    #: Each query is a Spark job (about a second of scheduling on a small machine): the content
+    #: build takes ten dates per pass.
+    dates_per_pass = 10
 
     def __init__(self, config: EngineConfig, *, scratch: str | None = None) -> None:
         super().__init__(config, scratch=scratch)
@@ -131,7 +135,13 @@ class SparkEngine(Engine):
             )
             return self._view(self.session.sql(sql), "decoded_content")
 
-    def decode_search(self, day: SearchDay) -> ir.Table:
+    def decode_search(self, days: Sequence[SearchDay]) -> ir.Table:
+        from functools import reduce
+
+        frames = [self._search_day(day) for day in days]
+        return self._view(reduce(lambda a, b: a.unionByName(b), frames), "decoded_search")
+
+    def _search_day(self, day: SearchDay) -> DataFrame:
         from pyspark.sql import functions as f
 
         with _translated(f"search day {day.folder}", error=InputError):
@@ -146,13 +156,12 @@ class SparkEngine(Engine):
                  else f.lit(None).cast("string")).alias(name)
                 for source, name in SOURCE_COLUMNS.items()
             ]  # fmt: skip
-            decoded = parts.select(
+            return parts.select(
                 f.concat(f.lit(f"{day.name}/"), f.col("_metadata.file_name")).alias("source_file"),
                 f.lit(day.day).cast("date").alias("file_date"),
                 (f.col("_metadata.row_index") + 1).cast("bigint").alias("line_no"),
                 *columns,
             )
-            return self._view(decoded, "decoded_search")
 
     # -- Parquet ----------------------------------------------------------------------------
 
@@ -191,6 +200,24 @@ class SparkEngine(Engine):
             else:  # no rows: Spark may write no part file at all
                 pq.write_table(_empty(expr), path)
             return int(pq.read_metadata(path).num_rows)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def write_partitions(self, expr: ir.Table, by: str, paths: Mapping[Any, Path]) -> None:
+        from pyspark.sql import functions as f
+
+        folder = Path(self.scratch or tempfile.gettempdir()) / f".partitions.{os.getpid()}"
+        shutil.rmtree(folder, ignore_errors=True)
+        keyed = {partition_name(value): path for value, path in paths.items()}
+        try:
+            with _translated(f"writing partitions by {by}"):
+                frame = self._frame(expr)
+                frame = frame.withColumn("__part", f.col(f"`{by}`").cast("string")).drop(by)
+                # One task per value, so one file per partition.
+                frame.repartition("__part").write.mode("overwrite").option(
+                    "compression", "snappy"
+                ).partitionBy("__part").parquet(str(folder))
+            move_partitions(folder, keyed, schema=_arrow_schema(expr.drop(by)))
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -278,6 +305,8 @@ def start_session(config: EngineConfig, *, scratch: str | None = None) -> SparkS
     if scratch:
         Path(scratch).mkdir(parents=True, exist_ok=True)
         options["spark.local.dir"] = scratch
+        # Spark makes this folder even when unused; keep it out of the working directory.
+        options["spark.sql.warehouse.dir"] = str(Path(scratch) / "spark-warehouse")
     options.update(config.spark_conf)
     builder = SparkSession.builder if submitted else SparkSession.builder.master(master)
     for key, value in options.items():

@@ -22,10 +22,10 @@ CATEGORY_COLUMNS = tuple(column for _, column in CATEGORIES)
 
 
 def contract_day_totals(usage_cat: ir.Table) -> ir.Table:
-    """Contract totals per contract *and date*, in the merge layout (without the date).
+    """Contract totals per contract *and date*: the merge layout plus ``date``.
 
-    For one date's usage this already is that date's :func:`contract_totals` (one row per
-    contract), in one aggregation; the pipeline uses it as the per-date partial.
+    Without ``date``, one date's rows already are that date's :func:`contract_totals` (one row
+    per contract), in one aggregation; the pipeline stores them as the per-date partial.
     """
     t = usage_cat.select("contract", "date", "category", "total_duration")
     counted = t.category.isin(COUNTED)
@@ -39,6 +39,7 @@ def contract_day_totals(usage_cat: ir.Table) -> ir.Table:
     )
     active_date = ibis.ifelse(per_day._active, per_day.date, ibis.null("date"))
     return per_day.select(
+        "date",
         "contract",
         *CATEGORY_COLUMNS,
         "other_duration",
@@ -92,6 +93,14 @@ def device_pairs(usage_cat: ir.Table) -> ir.Table:
     )
 
 
+def device_day_pairs(usage_cat: ir.Table) -> ir.Table:
+    """:func:`device_pairs` per date, plus ``date``: the per-date partial."""
+    t = usage_cat.select("contract", "mac", "date", "category")
+    return t.group_by("date", "contract", "mac").aggregate(
+        counted=t.category.isin(COUNTED).any(), first_seen=t.date.min(), last_seen=t.date.max()
+    )
+
+
 def merge_device_pairs(parts: ir.Table) -> ir.Table:
     """Device pairs of disjoint day sets (stacked) → the pairs of their union."""
     return parts.group_by("contract", "mac").aggregate(
@@ -105,6 +114,15 @@ def app_totals(usage_cat: ir.Table) -> ir.Table:
     """Per app and contract: seconds and records (feeds ``top_apps`` and ``dim_app``)."""
     t = usage_cat.select("app_name", "category", "contract", "total_duration", "records")
     return t.group_by("app_name", "category", "contract").aggregate(
+        total_duration=t.total_duration.sum().cast("int64"),
+        records=t.records.sum().cast("int64"),
+    )
+
+
+def app_day_totals(usage_cat: ir.Table) -> ir.Table:
+    """:func:`app_totals` per date, plus ``date``: the per-date partial."""
+    t = usage_cat.select("date", "app_name", "category", "contract", "total_duration", "records")
+    return t.group_by("date", "app_name", "category", "contract").aggregate(
         total_duration=t.total_duration.sum().cast("int64"),
         records=t.records.sum().cast("int64"),
     )
