@@ -261,3 +261,72 @@ def test_password_comes_from_the_environment_and_never_shows(
     assert create_sink("mysql://me:typed@db/c360").describe() == "mysql://me@db:3306/c360"
     with pytest.raises(ConfigError, match=r"mysql://me:\*\*\*@db"):
         create_sink("mysql://me:typed@db")
+
+
+#: Values the CSV encoding must carry exactly: quotes, separators, backslashes, the servers'
+#: null spellings as strings, empty strings next to nulls, and the extremes of each type.
+EDGE_STRINGS = [
+    "plain",
+    "",
+    None,
+    "NULL",
+    "null",
+    "\\N",
+    "\\",
+    "\\.",
+    'say "hi"',
+    '"',
+    '""',
+    '",',
+    "a,b\tc",
+    "line\nbreak\r\n",
+    "\r",
+    "C:\\new\\table",
+    "it's",
+    '\\"',
+    " padded ",
+    VIETNAMESE,
+]
+
+
+def _edge_table(path: Path) -> Path:
+    n = len(EDGE_STRINGS)
+    utc = [dt.datetime(2022, 4, 1, 10, 0, 0, 123456, tzinfo=dt.UTC), None]
+    utc += [dt.datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC)] * (n - 2)
+    doubles = [0.1 + 0.2, None, 5e-324, 1.7976931348623157e308, -2.5e-300, 1e21, -0.0]
+    pq.write_table(
+        pa.table(
+            {
+                "id": pa.array(range(n), pa.int64()),
+                "s": pa.array(EDGE_STRINGS, pa.string()),
+                "big": pa.array([2**63 - 1, -(2**63), None] + [0] * (n - 3), pa.int64()),
+                "f": pa.array(doubles + [1.5] * (n - len(doubles))),
+                "f32": pa.array([0.1, None] + [3.4028234663852886e38] * (n - 2), pa.float32()),
+                "b": pa.array([True, False, None] * (n // 3) + [True] * (n % 3), pa.bool_()),
+                "tiny": pa.array([127, -128, None] + [0] * (n - 3), pa.int8()),
+                "d": pa.array([dt.date(1, 1, 1), None] + [dt.date(9999, 12, 31)] * (n - 2)),
+                "t": pa.array(utc, pa.timestamp("us", tz="UTC")),
+                "local": pa.array(utc, pa.timestamp("us", tz="UTC")).cast(
+                    pa.timestamp("us", tz="Asia/Ho_Chi_Minh")
+                ),
+                "naive": pa.array([dt.datetime(2000, 2, 29, 0, 0, 0, 1), None] * (n // 2)),
+            }
+        ),
+        path,
+    )
+    return path
+
+
+def test_edge_values_round_trip_exactly(server: Server, tmp_path: Path) -> None:
+    sink = create_sink(server.url)
+    table = _edge_table(tmp_path / "edge.parquet")
+    # One string column alone: a null row is a line holding only the null word (empty for
+    # PostgreSQL), and ``\.`` alone on a line is PostgreSQL's end-of-data marker unless quoted.
+    alone = tmp_path / "alone.parquet"
+    pq.write_table(pa.table({"s": pa.array(EDGE_STRINGS, pa.string())}), alone)
+    assert sink.publish({"scratch_edges": table, "scratch_alone": alone}) == {
+        "scratch_edges": len(EDGE_STRINGS),
+        "scratch_alone": len(EDGE_STRINGS),
+    }
+    for name, path in (("scratch_edges", table), ("scratch_alone", alone)):
+        assert _sorted_rows(sink.read(name)) == _sorted_rows(pq.read_table(path)), name

@@ -1,4 +1,4 @@
-"""The text rows both server bulk paths read: tabs, newlines, ``\\N`` and backslash escapes."""
+"""The CSV both server bulk paths read: every string quoted, nulls unquoted in each dialect."""
 
 from __future__ import annotations
 
@@ -11,50 +11,78 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from c360.sinks._text import encode_batch, parquet_batches, prefetch
+from c360.sinks import mysql, postgres
+from c360.sinks._text import CsvDialect, encode_batch, parquet_batches, prefetch
 from c360.sinks.base import Partitioned, partition_changes
 
+MYSQL, POSTGRES = mysql.CSV, postgres.CSV
 
-def _encode(**columns: pa.Array) -> bytes:
-    return encode_batch(pa.RecordBatch.from_pydict(columns))
+
+def _encode(dialect: CsvDialect, **columns: pa.Array) -> bytes:
+    text: bytes = encode_batch(pa.RecordBatch.from_pydict(columns), dialect).to_pybytes()
+    return text
 
 
 @pytest.mark.parametrize(
-    ("value", "expected"),
+    ("value", "for_mysql", "for_postgres"),
     [
-        pytest.param("plain", b"plain", id="plain"),
-        pytest.param("", b"", id="empty-string-is-not-null"),
-        pytest.param(None, b"\\N", id="null"),
-        pytest.param("a\tb", b"a\\tb", id="tab"),
-        pytest.param("a\nb\r", b"a\\nb\\r", id="newlines"),
-        pytest.param("C:\\new", b"C:\\\\new", id="backslash-before-n-is-not-a-newline"),
-        pytest.param("\\N", b"\\\\N", id="literal-backslash-N-is-not-null"),
-        pytest.param("Tiếng Việt 🎬", "Tiếng Việt 🎬".encode(), id="utf8"),
+        pytest.param("plain", b'"plain"', b'"plain"', id="plain-strings-are-quoted-too"),
+        pytest.param("", b'""', b'""', id="empty-string-is-quoted"),
+        pytest.param(None, b"NULL", b"", id="null-is-the-unquoted-null-word"),
+        pytest.param("NULL", b'"NULL"', b'"NULL"', id="the-string-NULL-is-quoted"),
+        pytest.param('say "hi"', b'"say ""hi"""', b'"say ""hi"""', id="quotes-are-doubled"),
+        pytest.param('"', b'""""', b'""""', id="a-lone-quote"),
+        pytest.param("a,b\tc", b'"a,b\tc"', b'"a,b\tc"', id="comma-and-tab-as-they-are"),
+        pytest.param("a\nb\r", b'"a\nb\r"', b'"a\nb\r"', id="newlines-as-they-are"),
+        pytest.param("C:\\new", b'"C:\\new"', b'"C:\\new"', id="backslashes-are-literal"),
+        pytest.param("\\N", b'"\\N"', b'"\\N"', id="literal-backslash-N"),
+        pytest.param("\\.", b'"\\."', b'"\\."', id="copy-end-marker-is-quoted"),
+        pytest.param(
+            "Tiếng Việt 🎬", '"Tiếng Việt 🎬"'.encode(), '"Tiếng Việt 🎬"'.encode(), id="utf8"
+        ),
     ],
 )
-def test_strings(value: str | None, expected: bytes) -> None:
-    assert _encode(s=pa.array([value], pa.string())) == expected + b"\n"
+def test_strings(value: str | None, for_mysql: bytes, for_postgres: bytes) -> None:
+    column = pa.array([value], pa.string())
+    assert _encode(MYSQL, s=column) == for_mysql + b"\n"
+    assert _encode(POSTGRES, s=column) == for_postgres + b"\n"
 
 
 def test_every_type_of_the_output_tables() -> None:
     when = dt.datetime(2022, 4, 1, 10, 0, 0, 123456, tzinfo=dt.UTC)
-    got = _encode(
-        i=pa.array([2**62, None], pa.int64()),
-        b=pa.array([True, False], pa.bool_()),
-        d=pa.array([dt.date(2022, 4, 30), None], pa.date32()),
-        t=pa.array([when, None], pa.timestamp("us", tz="UTC")),
-        f=pa.array([0.25, None], pa.float64()),
-        s=pa.array(["x", None], pa.string()),
+    columns = {
+        "i": pa.array([2**63 - 1, None], pa.int64()),
+        "b": pa.array([True, False], pa.bool_()),
+        "d": pa.array([dt.date(2022, 4, 30), None], pa.date32()),
+        "t": pa.array([when, None], pa.timestamp("us", tz="UTC")),
+        "n": pa.array([when.replace(tzinfo=None), None], pa.timestamp("us")),
+        "f": pa.array([0.1 + 0.2, None], pa.float64()),
+        "g": pa.array([0.1, None], pa.float32()),
+        "s": pa.array(["x", None], pa.string()),
+    }
+    assert _encode(MYSQL, **columns) == (
+        b"9223372036854775807,1,2022-04-30,2022-04-01 10:00:00.123456,"
+        b'2022-04-01 10:00:00.123456,0.30000000000000004,0.10000000149011612,"x"\n'
+        b"NULL,0,NULL,NULL,NULL,NULL,NULL,NULL\n"
     )
-    assert got == (
-        b"4611686018427387904\t1\t2022-04-30\t2022-04-01 10:00:00.123456\t0.25\tx\n"
-        b"\\N\t0\t\\N\t\\N\t\\N\t\\N\n"
+    assert _encode(POSTGRES, **columns) == (
+        b"9223372036854775807,1,2022-04-30,2022-04-01 10:00:00.123456Z,"
+        b'2022-04-01 10:00:00.123456,0.30000000000000004,0.10000000149011612,"x"\n'
+        b",0,,,,,,\n"
     )
+
+
+def test_zoned_timestamps_are_utc_for_mysql_and_keep_their_offset_for_postgres() -> None:
+    utc = pa.array([dt.datetime(2022, 4, 1, 3, tzinfo=dt.UTC)], pa.timestamp("us", tz="UTC"))
+    local = utc.cast(pa.timestamp("us", tz="Asia/Ho_Chi_Minh"))
+    assert _encode(MYSQL, t=local) == b"2022-04-01 03:00:00.000000\n"
+    assert _encode(POSTGRES, t=local) == b"2022-04-01 10:00:00.000000+0700\n"
 
 
 def test_a_sliced_batch_encodes_only_its_rows() -> None:
     batch = pa.RecordBatch.from_pydict({"a": [1, 2, 3], "s": ["x", "y", "z"]}).slice(1, 2)
-    assert encode_batch(batch) == b"2\ty\n3\tz\n"
+    assert encode_batch(batch, MYSQL).to_pybytes() == b'2,"y"\n3,"z"\n'
+    assert encode_batch(batch.slice(0, 0), MYSQL).to_pybytes() == b""
 
 
 def test_parquet_is_read_in_bounded_batches(tmp_path: Path) -> None:

@@ -1,8 +1,17 @@
-"""Arrow batches → the tab-separated text that MySQL's LOAD DATA and PostgreSQL's COPY read.
+"""Arrow batches → the CSV text that MySQL's ``LOAD DATA`` and PostgreSQL's ``COPY`` read.
 
-Both servers' default text formats agree: fields separated by tabs, rows by newlines, ``\\N`` for
-null, and backslash escapes for backslash, tab, newline and carriage return inside values. The
-encoding is vectorised with Arrow compute (no Python loop over rows), one bounded batch at a time.
+Arrow's C++ CSV writer does the encoding, one bounded batch at a time: no Python code runs per row
+or per value. Its ``needed`` quoting style quotes every string value (and no value of any other
+type), doubling the quotes inside; commas, newlines, tabs and backslashes stay as they are. So a
+string is never mistaken for a null: nulls are written *unquoted*, as the dialect's null word —
+``NULL`` for MySQL (``"NULL"`` is the string), nothing for PostgreSQL (``""`` is the empty string).
+The servers read this with::
+
+    MySQL       FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '"' ESCAPED BY ''
+    PostgreSQL  (FORMAT csv)    -- NULL '' and quote doubling are the defaults
+
+Values the servers read differently from how Arrow writes them are converted first (see
+:class:`CsvDialect`).
 """
 
 from __future__ import annotations
@@ -10,60 +19,62 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 T = TypeVar("T")
-NULL = "\\N"
 #: Rows per encoded batch: bounded memory whatever the table's size.
 BATCH_ROWS = 100_000
-# Backslash first, so the escapes added after it are not escaped again.
-_ESCAPES = (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"))
-_SPECIAL = r"[\\\t\n\r]"
 
 
-def encode_column(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
-    """One column as text in the servers' format (nulls included as ``\\N``)."""
+@dataclass(frozen=True)
+class CsvDialect:
+    """How one server's CSV bulk path reads nulls and timestamps.
+
+    Attributes:
+        null: The unquoted field that stands for SQL NULL (quoted, it is a string).
+        naive_timestamps: Write zoned timestamps as UTC wall time without an offset (MySQL's
+            ``DATETIME`` rejects one); otherwise Arrow's ``Z`` / ``+hhmm`` suffix is kept.
+    """
+
+    null: str
+    naive_timestamps: bool
+
+    @property
+    def options(self) -> pa_csv.WriteOptions:
+        return pa_csv.WriteOptions(
+            include_header=False, delimiter=",", quoting_style="needed", null_string=self.null
+        )
+
+
+def _writable(column: pa.Array, dialect: CsvDialect) -> pa.Array:
+    """A column as the server reads it back exactly, once Arrow's CSV writer has written it."""
     kind = column.type
     if pa.types.is_boolean(kind):
-        text = pc.cast(pc.cast(column, pa.int8()), pa.string())
-    elif pa.types.is_timestamp(kind):
-        # Naive text in UTC: MySQL DATETIME has no zone; PostgreSQL sessions run in UTC.
-        text = pc.strftime(column, format="%Y-%m-%d %H:%M:%S")
-    elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        text = column
-        # One scan to skip the four replacements in the usual case: nothing to escape.
-        if pc.any(pc.match_substring_regex(column, _SPECIAL)).as_py():
-            for plain, escaped in _ESCAPES:
-                text = pc.replace_substring(text, plain, escaped)
-    else:
-        text = pc.cast(column, pa.string())
-    return pc.fill_null(text, NULL)
+        # Arrow writes true/false; MySQL's BOOLEAN is TINYINT and takes 1/0 only (PostgreSQL both).
+        return column.cast(pa.int8())
+    if pa.types.is_float32(kind):
+        # Both servers store DOUBLE: the shortest text of a float32 ("0.1") is another double.
+        return column.cast(pa.float64())
+    if pa.types.is_timestamp(kind) and kind.tz is not None and dialect.naive_timestamps:
+        # Dropping the zone keeps the stored instant: UTC wall time.
+        return column.cast(pa.timestamp(kind.unit))
+    return column
 
 
-def encode_batch(batch: pa.RecordBatch) -> bytes:
-    """A record batch as text rows, each ending in a newline."""
-    if batch.num_rows == 0:
-        return b""
-    columns = [encode_column(column) for column in batch.columns]
-    rows = pc.binary_join_element_wise(*columns, "\t") if len(columns) > 1 else columns[0]
-    # Joined with an empty value and "\n" as the separator, each row ends in a newline; the
-    # array's data buffer then holds the whole text, contiguous (no per-row Python objects).
-    lines = pc.binary_join_element_wise(rows, pa.scalar(""), "\n")
-    return _concatenated(lines)
-
-
-def _concatenated(strings: pa.Array) -> bytes:
-    """The values of a string array without nulls, concatenated, straight from its buffers."""
-    offsets = np.frombuffer(strings.buffers()[1], dtype=np.int32)
-    first, last = offsets[strings.offset], offsets[strings.offset + len(strings)]
-    data: bytes = strings.buffers()[2].slice(int(first), int(last - first)).to_pybytes()
-    return data
+def encode_batch(batch: pa.RecordBatch, dialect: CsvDialect) -> pa.Buffer:
+    """A record batch as CSV rows, each ending in a newline (no header)."""
+    columns = [_writable(column, dialect) for column in batch.columns]
+    out = pa.BufferOutputStream()
+    if batch.num_rows:
+        table = pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
+        pa_csv.write_csv(table, out, dialect.options)
+    return out.getvalue()
 
 
 def parquet_batches(paths: list[Path], *, batch_rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
@@ -76,14 +87,17 @@ def parquet_schema(path: Path) -> pa.Schema:
     return pq.read_schema(path)
 
 
-def encoded_text(paths: list[Path], *, batch_rows: int = BATCH_ROWS) -> Iterator[tuple[bytes, int]]:
+def encoded_text(
+    paths: list[Path], dialect: CsvDialect, *, batch_rows: int = BATCH_ROWS
+) -> Iterator[tuple[pa.Buffer, int]]:
     """(text, rows) of each batch of the files, encoded one batch ahead in a background thread.
 
-    Arrow's compute kernels release the GIL, so the next batch is encoded while the caller sends
-    the previous one to the server. At most ``AHEAD`` batches wait in memory.
+    Arrow's CSV writer releases the GIL, so the next batch is encoded while the caller sends
+    the previous one to the server. At most ``AHEAD`` batches wait in memory. The text is an
+    Arrow buffer (it supports the buffer protocol): files and drivers write it without a copy.
     """
     batches = parquet_batches(paths, batch_rows=batch_rows)
-    return prefetch((encode_batch(b), b.num_rows) for b in batches)
+    return prefetch((encode_batch(b, dialect), b.num_rows) for b in batches)
 
 
 #: Encoded batches that may wait for the sender.

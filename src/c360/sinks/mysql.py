@@ -2,7 +2,7 @@
 
 Tables are ``utf8mb4`` with a binary collation, so Vietnamese text round-trips exactly and keys
 that differ only by case (``KPLUS``/``KPlus``) stay distinct. Rows arrive by ``LOAD DATA LOCAL
-INFILE`` from a temporary text file written batch by batch; the staged tables replace the live
+INFILE`` from temporary CSV files written batch by batch; the staged tables replace the live
 ones in one atomic multi-table ``RENAME``.
 """
 
@@ -23,7 +23,7 @@ import pymysql
 from c360.catalog import TABLES
 from c360.errors import C360Error, SinkError, TransientError
 from c360.sinks._server import PASSWORD_VARIABLE, RETIRED, STAGING, ServerSink
-from c360.sinks._text import encoded_text
+from c360.sinks._text import CsvDialect, encoded_text
 
 _TYPES = {
     "int8": "TINYINT",
@@ -40,9 +40,15 @@ _TYPES = {
 }
 
 
+#: The CSV the files hold: every string quoted, with its quotes doubled and nothing escaped; an
+#: unquoted ``NULL`` is SQL NULL (``"NULL"`` is the string); DATETIME has no zone (UTC wall time).
+CSV = CsvDialect(null="NULL", naive_timestamps=True)
+#: How ``LOAD DATA`` reads it (lines end at the default ``\n``; a ``\r`` is part of a value).
+FIELDS = "FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' ESCAPED BY ''"
+
 #: Connections loading a staging table at once (the server parses each file on one thread).
 LOADERS = 2
-#: Rows per temporary text file.
+#: Rows per temporary CSV file.
 CHUNK_ROWS = 200_000
 #: Seconds a blocked send may wait before the load fails (a healthy server reads the file as
 #: fast as it inserts; a killed session stops reading without closing the socket).
@@ -151,7 +157,7 @@ class MySQLSink(ServerSink):
     def bulk_load(
         self, con: Any, table: str, columns: Sequence[str], files: list[Path], *, private: bool
     ) -> None:
-        """Encode the rows into temporary text files of ``CHUNK_ROWS`` and LOAD each one.
+        """Encode the rows into temporary CSV files of ``CHUNK_ROWS`` and LOAD each one.
 
         A ``private`` (staging) table is loaded over ``LOADERS`` connections at once while the
         next chunk is encoded; a live table only over ``con``, inside its transaction.
@@ -202,14 +208,14 @@ class MySQLSink(ServerSink):
             )
 
     def _chunk_files(self, files: list[Path], written: list[Path]) -> Iterator[tuple[Path, int]]:
-        """Temporary text files of about ``CHUNK_ROWS`` rows each (also listed in ``written``)."""
+        """Temporary CSV files of about ``CHUNK_ROWS`` rows each (also listed in ``written``)."""
         out: Any = None
         path: Path | None = None
         rows = 0
         try:
-            for text, batch_rows in encoded_text(files):
+            for text, batch_rows in encoded_text(files, CSV):
                 if out is None:
-                    fd, name = tempfile.mkstemp(prefix="c360-", suffix=".tsv")
+                    fd, name = tempfile.mkstemp(prefix="c360-", suffix=".csv")
                     out, path, rows = os.fdopen(fd, "wb"), Path(name), 0
                     written.append(path)
                 out.write(text)
@@ -229,14 +235,14 @@ class MySQLSink(ServerSink):
                 out.close()
 
     def _load_file(self, con: Any, table: str, columns: Sequence[str], path: Path) -> int:
-        """LOAD one text file; fail on any warning (``LOCAL`` turns errors into warnings)."""
+        """LOAD one CSV file; fail on any warning (``LOCAL`` turns errors into warnings)."""
         cur = con.cursor()
         cols = ", ".join(self.quote(c) for c in columns)
         try:
             loaded = int(
                 cur.execute(
                     f"LOAD DATA LOCAL INFILE %s INTO TABLE {self.quote(table)} "
-                    f"CHARACTER SET utf8mb4 ({cols})",
+                    f"CHARACTER SET utf8mb4 {FIELDS} ({cols})",
                     (str(path),),
                 )
             )

@@ -19,7 +19,7 @@ from psycopg import errors as pg_errors
 from c360.catalog import TABLES
 from c360.errors import C360Error, SinkError, TransientError
 from c360.sinks._server import PASSWORD_VARIABLE, STAGING, ServerSink
-from c360.sinks._text import encoded_text
+from c360.sinks._text import CsvDialect, encoded_text
 
 _TYPES = {
     "int8": "SMALLINT",
@@ -34,6 +34,9 @@ _TYPES = {
     "bool": "BOOLEAN",
     "date32[day]": "DATE",
 }
+#: The CSV that ``COPY (FORMAT csv)`` reads with its defaults: strings always quoted (quotes
+#: doubled, backslashes literal), an unquoted empty field is NULL (``""`` the empty string).
+CSV = CsvDialect(null="", naive_timestamps=False)
 #: PostgreSQL truncates identifiers longer than this.
 MAX_IDENTIFIER = 63
 
@@ -130,9 +133,9 @@ class PostgresSink(ServerSink):
         cols = ", ".join(self.quote(c) for c in columns)
         expected = 0
         with con.cursor() as cur:
-            with cur.copy(f"COPY {self.quote(table)} ({cols}) FROM STDIN") as copy:
-                for text, rows in encoded_text(files):
-                    copy.write(text)
+            with cur.copy(f"COPY {self.quote(table)} ({cols}) FROM STDIN (FORMAT csv)") as copy:
+                for text, rows in encoded_text(files, CSV):
+                    copy.write(memoryview(text))  # no copy: libpq reads the Arrow buffer
                     expected += rows
             if cur.rowcount != expected:
                 raise SinkError(
