@@ -158,11 +158,6 @@ class DailyContent:
 
     # -- steps ------------------------------------------------------------------------------
 
-    def _accepted(self, group: DateGroup) -> ir.Table:
-        paths = [self.bronze(source) for source in group.sources]
-        bronze = self.engine.read_parquet(paths, line_numbers=True, name="bronze_day")
-        return content_rules.accepted_rows(bronze)
-
     def _ids(self, groups: Sequence[DateGroup]) -> None:
         """Within-date duplicate losers and distinct id hashes of dates whose files changed."""
         dates = self.state.setdefault("dates", {})
@@ -173,17 +168,28 @@ class DailyContent:
             or not self.layout.silver("ids", g.day).exists()
             or not self.layout.silver("losers", g.day).exists()
         ]
-        for group in todo:
-            accepted = self._accepted(group)
-            self.engine.write_parquet(
-                content_rules.duplicate_losers(accepted), self.layout.silver("losers", group.day)
+        step = self.engine.dates_per_pass
+        for chunk in (todo[i : i + step] for i in range(0, len(todo), step)):
+            paths = [self.bronze(source) for group in chunk for source in group.sources]
+            accepted = content_rules.accepted_rows(
+                self.engine.read_parquet(paths, line_numbers=True, name="bronze_pass")
             )
-            self.engine.write_parquet(
-                content_rules.id_hashes(accepted, group.day), self.layout.silver("ids", group.day)
+            losers = content_rules.duplicate_losers(accepted, within_date=True)
+            # A loser's date is its file's: content file names start with their date.
+            self.engine.write_partitions(
+                losers.mutate(_part=losers.source_file.left(8)),
+                "_part",
+                {f"{g.day:%Y%m%d}": self.layout.silver("losers", g.day) for g in chunk},
             )
-            # The date's build depends on these: forget its version so it is rebuilt.
-            dates[group.key] = {"files_version": group.files_version}
-        if todo:
+            ids = content_rules.id_hashes(accepted)
+            self.engine.write_partitions(
+                ids.mutate(_part=ids.date),
+                "_part",
+                {g.day: self.layout.silver("ids", g.day) for g in chunk},
+            )
+            for group in chunk:
+                # The date's build depends on these: forget its version so it is rebuilt.
+                dates[group.key] = {"files_version": group.files_version}
             self._save()
 
     def _ids_of(self, groups: Sequence[DateGroup]) -> ir.Table:

@@ -22,6 +22,8 @@ from c360.rules.content import (
     app_category,
     customer_content_stats,
     deduplicate,
+    duplicate_losers,
+    id_hashes,
     level_activeness,
 )
 
@@ -684,3 +686,25 @@ def app_categories(duck: Any) -> dict[str, str]:
 @pytest.mark.parametrize(("app", "expected"), list(APP_CASES.items()))
 def test_app_category(app_categories: Mapping[str, str], app: str, expected: str) -> None:
     assert app_categories[app] == expected
+
+
+def test_losers_within_date_leave_repeats_across_dates_alone(duck: Any) -> None:
+    """One pass over several dates gives each date its own losers: a repeat on a later date is
+    the cross-date step's to decide, not this one's."""
+    rows = DEDUP_CASES["mixed"][0]
+    data = {name: [row[i] for row in rows] for i, name in enumerate(DEDUP_SCHEMA)}
+    table = ibis.memtable(data, schema=DEDUP_SCHEMA)
+    within = duck.to_pyarrow(duplicate_losers(table, within_date=True)).to_pylist()
+    assert sorted((r["source_file"], r["line_no"]) for r in within) == [(F3, 2)]  # x on D3
+    every = duck.to_pyarrow(duplicate_losers(table)).to_pylist()
+    assert sorted((r["source_file"], r["line_no"]) for r in every) == [
+        (F2, 3), (F3, 1), (F3, 2),
+    ]  # fmt: skip
+
+
+def test_id_hashes_are_distinct_per_date(duck: Any) -> None:
+    rows = [(D1, F1, 1, "a", ""), (D1, F1, 2, "a", ""), (D2, F2, 1, "a", ""), (D2, F2, 2, None, "")]
+    data = {name: [row[i] for row in rows] for i, name in enumerate(DEDUP_SCHEMA)}
+    got = duck.to_pyarrow(id_hashes(ibis.memtable(data, schema=DEDUP_SCHEMA))).to_pylist()
+    assert sorted(r["date"] for r in got) == [D1, D2]
+    assert len({r["h"] for r in got}) == 1

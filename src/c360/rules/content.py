@@ -137,39 +137,44 @@ def line_counts(bronze: ir.Table) -> ir.Table:
     )
 
 
-def duplicate_losers(rows: ir.Table) -> ir.Table:
+def duplicate_losers(rows: ir.Table, *, within_date: bool = False) -> ir.Table:
     """Rows to drop as repeats of an earlier ``record_id`` (by file date, then file, then line).
 
-    Returns ``source_file, line_no, record_id`` of every occurrence but the first. Rows without
-    an ``_id`` cannot be matched to another row and are never losers. Duplicates are rare, so the
-    exact ranking only runs on candidate rows whose id *hash* repeats: one cheap integer
-    aggregation over all rows instead of a window over every string id. The hash only selects
-    candidates (a collision costs a little work, never a wrong answer), so each engine may use its
-    own hash function.
+    Returns ``source_file, line_no, record_id`` of every occurrence but the first; with
+    ``within_date``, only repeats inside the same ``file_date`` (rows of several dates in one
+    pass give each date's own losers). Rows without an ``_id`` cannot be matched to another row
+    and are never losers. Duplicates are rare, so the exact ranking only runs on candidate rows
+    whose id *hash* repeats: one cheap integer aggregation over all rows instead of a window over
+    every string id. The hash only selects candidates (a collision costs a little work, never a
+    wrong answer), so each engine may use its own hash function.
     """
     with_id = rows.filter(rows.record_id.notnull())
+    scope = ["file_date"] if within_date else []
     # Two narrow, distinct projections: a shared wide one would become a CTE that the engine
     # may materialize (every column of every row).
-    hashes = with_id.select(_h=with_id.record_id.hash())
-    repeated = hashes.group_by("_h").aggregate(_n=hashes.count()).filter(lambda t: t._n > 1)
+    hashes = with_id.select(*scope, _h=with_id.record_id.hash())
+    repeated = (
+        hashes.group_by([*scope, "_h"]).aggregate(_n=hashes.count()).filter(lambda t: t._n > 1)
+    )
     keyed = with_id.select(
         "file_date", "source_file", "line_no", "record_id", _k=with_id.record_id.hash()
     )
-    candidates = keyed.semi_join(repeated, keyed._k == repeated._h)
+    match = [keyed._k == repeated._h] + [keyed[c] == repeated[c] for c in scope]
+    candidates = keyed.semi_join(repeated, match)
     order = [candidates.file_date, candidates.source_file, candidates.line_no]
-    rank = ibis.row_number().over(group_by=candidates.record_id, order_by=order)
+    group = [candidates[c] for c in scope] + [candidates.record_id]
+    rank = ibis.row_number().over(group_by=group, order_by=order)
     return candidates.filter(rank > 0).select("source_file", "line_no", "record_id")
 
 
-def id_hashes(rows: ir.Table, day: date) -> ir.Table:
-    """The distinct ``_id`` hashes of one date's rows, tagged with the date.
+def id_hashes(rows: ir.Table) -> ir.Table:
+    """The distinct ``_id`` hashes of each date's rows, tagged with the date (``file_date``).
 
     Duplicates *across* dates are found by comparing these small integer sets, not the ids; like
     in :func:`duplicate_losers`, a hash only selects candidates, the ids decide.
     """
     with_id = rows.filter(rows.record_id.notnull())
-    hashes = with_id.select(h=with_id.record_id.hash()).distinct()
-    return hashes.select(date=ibis.literal(day, type="date"), h=hashes.h)
+    return with_id.select(date=with_id.file_date, h=with_id.record_id.hash()).distinct()
 
 
 def repeated_hashes(ids: ir.Table) -> ir.Table:
