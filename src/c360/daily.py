@@ -176,13 +176,13 @@ class DailyContent:
             )
             losers = content_rules.duplicate_losers(accepted, within_date=True)
             # A loser's date is its file's: content file names start with their date.
-            self.engine.write_partitions(
+            self._write_by_date(
                 losers.mutate(_part=losers.source_file.left(8)),
                 "_part",
                 {f"{g.day:%Y%m%d}": self.layout.silver("losers", g.day) for g in chunk},
             )
             ids = content_rules.id_hashes(accepted)
-            self.engine.write_partitions(
+            self._write_by_date(
                 ids.mutate(_part=ids.date),
                 "_part",
                 {g.day: self.layout.silver("ids", g.day) for g in chunk},
@@ -300,7 +300,7 @@ class DailyContent:
             star.with_category(star.usage(unique), self.mapping), "usage_pass"
         )
         fact = star.fact_usage(usage)
-        self.engine.write_partitions(
+        self._write_by_date(
             fact.mutate(_part=fact.date_key),
             "_part",
             {int(f"{g.day:%Y%m%d}"): self.layout.fact(g.day) for g in chunk},
@@ -310,9 +310,14 @@ class DailyContent:
             targets = {g.day: self.layout.silver(name, g.day) for g in chunk}
             if name in DAILY_TABLES:
                 partial = partial.mutate(_part=partial.date)
-            self.engine.write_partitions(
-                partial, "_part" if name in DAILY_TABLES else "date", targets
-            )
+            self._write_by_date(partial, "_part" if name in DAILY_TABLES else "date", targets)
+
+    def _write_by_date(self, expr: ir.Table, by: str, paths: Mapping[Any, Path]) -> None:
+        """One file per date; a pass of one date writes its file directly (no partitioning)."""
+        if len(paths) == 1:
+            self.engine.write_parquet(expr.drop(by), next(iter(paths.values())))
+        else:
+            self.engine.write_partitions(expr, by, paths)
 
     def _totals(
         self, groups: Sequence[DateGroup], versions: Mapping[str, str]

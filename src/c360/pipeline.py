@@ -353,6 +353,8 @@ class ContentPipeline:
         self.engine_prepare()
         # Checksums run in a thread (hashlib releases the GIL) while the engine ingests.
         pool = ThreadPoolExecutor(max_workers=1)
+        # Files written to bronze but not yet counted and recorded (a crash re-ingests them).
+        pending: list[tuple[SourceFile, FileScan]] = []
         try:
             scans: dict[str, Future[FileScan]] = {s.name: pool.submit(scan, s.path) for s in todo}
             for source in todo:
@@ -368,9 +370,13 @@ class ContentPipeline:
                     report.files_unchanged += 1
                     self.reporter.advance(f"{source.name} unchanged")
                     continue
-                state.put(self._ingest_file(source, file_scan, layout, report.run_id))
-                report.files_ingested += 1
+                self._write_bronze(source, file_scan, layout)
+                pending.append((source, file_scan))
+                if len(pending) >= self.engine.dates_per_pass:
+                    self._record_ingested(pending, state, layout, report)
+                    pending = []
                 self.reporter.advance(source.name)
+            self._record_ingested(pending, state, layout, report)
         finally:
             # On an error or Ctrl-C, do not wait for the checksums of files not reached.
             pool.shutdown(wait=True, cancel_futures=True)
@@ -390,9 +396,7 @@ class ContentPipeline:
         """Give the engine hints that make decoding cheaper without changing results."""
         self.engine.known_apps = tuple(self.config.content.app_categories)
 
-    def _ingest_file(
-        self, source: SourceFile, file_scan: FileScan, layout: LakeLayout, run_id: str
-    ) -> FileRecord:
+    def _write_bronze(self, source: SourceFile, file_scan: FileScan, layout: LakeLayout) -> None:
         cfg = self.config.content
         if not file_scan.plain_text:
             self.reporter.warn(
@@ -403,32 +407,51 @@ class ContentPipeline:
         validated = content_rules.validate_content(
             decoded, contract_pattern=cfg.contract_pattern, max_duration=cfg.max_duration
         )
-        bronze_path = layout.bronze(source)
-        self.engine.write_parquet(validated, bronze_path)
-        bronze = self.engine.read_parquet([bronze_path], name="bronze_file")
-        counts = self.engine.to_pyarrow(content_rules.line_counts(bronze)).to_pylist()
-        read, accepted, quarantined = (
-            (counts[0]["rows_read"], counts[0]["rows_accepted"], counts[0]["rows_quarantined"])
-            if counts
-            else (0, 0, 0)
+        self.engine.write_parquet(validated, layout.bronze(source))
+
+    def _record_ingested(
+        self,
+        written: list[tuple[SourceFile, FileScan]],
+        state: IngestState,
+        layout: LakeLayout,
+        report: RunReport,
+    ) -> None:
+        """Count the lines of files just written to bronze (one query for all of them) and
+        record each file: after its data, so a crash before this re-ingests it."""
+        if not written:
+            return
+        bronze = self.engine.read_parquet(
+            [layout.bronze(source) for source, _ in written], name="bronze_files"
         )
-        self.reporter.info(f"{source.name}: {accepted:,} accepted, {quarantined:,} quarantined")
-        return FileRecord(
-            source=CONTENT,
-            name=source.name,
-            path=str(source.path.resolve()),
-            file_date=source.file_date,
-            size=source.size,
-            mtime_ns=source.mtime_ns,
-            checksum=file_scan.checksum,
-            rows_read=read,
-            rows_accepted=accepted,
-            rows_quarantined=quarantined,
-            bronze_path=str(bronze_path),
-            rules_hash=self.rules_hash,
-            run_id=run_id,
-            ingested_at=datetime.now(UTC),
-        )
+        counts = {
+            row["source_file"]: row
+            for row in self.engine.to_pyarrow(content_rules.line_counts(bronze)).to_pylist()
+        }
+        for source, file_scan in written:
+            count = counts.get(source.name, {})
+            read, accepted, quarantined = (
+                int(count.get(k) or 0) for k in ("rows_read", "rows_accepted", "rows_quarantined")
+            )
+            self.reporter.info(f"{source.name}: {accepted:,} accepted, {quarantined:,} quarantined")
+            state.put(
+                FileRecord(
+                    source=CONTENT,
+                    name=source.name,
+                    path=str(source.path.resolve()),
+                    file_date=source.file_date,
+                    size=source.size,
+                    mtime_ns=source.mtime_ns,
+                    checksum=file_scan.checksum,
+                    rows_read=read,
+                    rows_accepted=accepted,
+                    rows_quarantined=quarantined,
+                    bronze_path=str(layout.bronze(source)),
+                    rules_hash=self.rules_hash,
+                    run_id=report.run_id,
+                    ingested_at=datetime.now(UTC),
+                )
+            )
+            report.files_ingested += 1
 
     def _transform(
         self,

@@ -98,9 +98,9 @@ class SparkEngine(Engine):
     """Runs the rules on a Spark session (``local[*]`` by default, or any master URL)."""
 
     name = "spark"
-    #: Each query is a Spark job (about a second of scheduling on a small machine): the content
-    #: build takes ten dates per pass.
-    dates_per_pass = 10
+    #: Each query is a Spark job (seconds of scheduling and shuffle on a small machine): the
+    #: content build takes a month of dates per pass.
+    dates_per_pass = 31
 
     def __init__(self, config: EngineConfig, *, scratch: str | None = None) -> None:
         super().__init__(config, scratch=scratch)
