@@ -11,6 +11,7 @@ so peak RSS is that step's. Medians go to docs/benchmarks.md and benchmarks/resu
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import shutil
 import sys
 from datetime import date, timedelta
@@ -39,21 +40,31 @@ con.execute(
 
 
 def ensure_data(scale: float) -> tuple[list[Path], Path]:
-    """The cached days, generating them if needed; returns (30 days, the extra day)."""
-    from c360.generate.content import LINES_PER_DAY_SF1, contracts_per_sf1, write_content_day
-    from c360.generate.population import make_population
+    """The cached days, generating them if needed; returns (30 days, the extra day).
 
+    Generation runs in a child process: a child forked from a big parent reports the parent's
+    pages in its peak RSS until it execs, so the measuring process must stay small.
+    """
     folder = CACHE / f"content-sf{scale:g}-seed{SEED}-v{GENERATOR_VERSION}"
     days = [START + timedelta(days=i) for i in range(DAYS + 1)]
     paths = [folder / "days" / f"{d:%Y%m%d}.json" for d in days]
     if not all(p.exists() for p in paths):
-        lines = max(1, round(LINES_PER_DAY_SF1 * scale))
-        population = make_population(contracts_per_sf1(lines), seed=SEED)
-        for day, path in zip(days, paths, strict=True):
-            if not path.exists():
-                print(f"generating {path.name}", flush=True)
-                write_content_day(path.parent, day, population, lines=lines, seed=SEED)
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(1) as pool:
+            pool.apply(_generate, (scale, days, paths))
     return paths[:DAYS], paths[DAYS]
+
+
+def _generate(scale: float, days: list[date], paths: list[Path]) -> None:
+    from c360.generate.content import LINES_PER_DAY_SF1, contracts_per_sf1, write_content_day
+    from c360.generate.population import make_population
+
+    lines = max(1, round(LINES_PER_DAY_SF1 * scale))
+    population = make_population(contracts_per_sf1(lines), seed=SEED)
+    for day, path in zip(days, paths, strict=True):
+        if not path.exists():
+            print(f"generating {path.name}", flush=True)
+            write_content_day(path.parent, day, population, lines=lines, seed=SEED)
 
 
 def link_days(target: Path, days: list[Path]) -> None:
