@@ -344,7 +344,6 @@ class C360:
     def quality(self, *, warehouse: str | None = None, run_id: str | None = None) -> pa.Table:
         """The data quality checks of one run (default: the latest), failures first."""
         import pyarrow as pa
-        import pyarrow.compute as pc
 
         from c360.errors import InputError
 
@@ -360,7 +359,7 @@ class C360:
         rank = pa.array([order.get(str(v), 4) for v in checks.column("status").to_pylist()])
         checks = checks.append_column("_rank", rank)
         checks = checks.sort_by([("_rank", "ascending"), ("stage", "ascending")])
-        return checks.drop_columns(["_rank"]).filter(pc.equal(checks["run_id"], run_id))
+        return checks.drop_columns(["_rank"])
 
     def quarantine(
         self,

@@ -417,7 +417,7 @@ def quality(
     """The data quality checks of the latest run (or of --run): failures and warnings first."""
     from rich.table import Table
 
-    from c360.quality.checks import RATES
+    from c360.quality.checks import show_value
 
     with _guard(verbose):
         checks = _facade(config, {}, RichReporter()).quality(warehouse=warehouse, run_id=run_id)
@@ -435,11 +435,11 @@ def quality(
     table.add_column("limit", justify="right")
     styles = {"fail": "bold red", "warn": "yellow", "pass": "green", "skipped": "dim"}
     for r in shown:
-        rate = r["check_name"] in RATES
+        check = r["check_name"]
         where = r["table_name"] + (f" {r['subject']}" if r["subject"] else "")
         table.add_row(
-            f"[{styles.get(r['status'], '')}]{r['status']}[/]", r["check_name"], escape(where),
-            _value(r["observed"], rate=rate), _value(r["threshold"], rate=rate),
+            f"[{styles.get(r['status'], '')}]{r['status']}[/]", check, escape(where),
+            show_value(check, r["observed"]), show_value(check, r["threshold"]),
         )  # fmt: skip
     if shown:
         console.print(table)
@@ -458,14 +458,6 @@ def _count(value: int | None) -> str:
         if value >= size:
             return f"{value / size:.1f}{suffix}"
     return str(value)
-
-
-def _value(value: float | None, *, rate: bool) -> str:
-    if value is None:
-        return "—"
-    if rate:
-        return f"{value * 100:.1f} %"
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.3f}"
 
 
 @app.command()

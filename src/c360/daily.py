@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from c360.engines.base import in_passes
 from c360.io.state import digest, read_json_state, write_atomic, write_json_atomic
 from c360.rules import content as content_rules
 from c360.rules import star, totals
@@ -158,6 +159,12 @@ class DailyContent:
 
     # -- steps ------------------------------------------------------------------------------
 
+    def _accepted(self, chunk: Sequence[DateGroup]) -> ir.Table:
+        """The valid rows of the dates of ``chunk``, with their line numbers."""
+        paths = [self.bronze(source) for group in chunk for source in group.sources]
+        bronze = self.engine.read_parquet(paths, line_numbers=True, name="bronze_pass")
+        return content_rules.accepted_rows(bronze)
+
     def _ids(self, groups: Sequence[DateGroup]) -> None:
         """Within-date duplicate losers and distinct id hashes of dates whose files changed."""
         dates = self.state.setdefault("dates", {})
@@ -168,21 +175,17 @@ class DailyContent:
             or not self.layout.silver("ids", g.day).exists()
             or not self.layout.silver("losers", g.day).exists()
         ]
-        step = self.engine.dates_per_pass
-        for chunk in (todo[i : i + step] for i in range(0, len(todo), step)):
-            paths = [self.bronze(source) for group in chunk for source in group.sources]
-            accepted = content_rules.accepted_rows(
-                self.engine.read_parquet(paths, line_numbers=True, name="bronze_pass")
-            )
+        for chunk in in_passes(todo, self.engine.dates_per_pass):
+            accepted = self._accepted(chunk)
             losers = content_rules.duplicate_losers(accepted, within_date=True)
             # A loser's date is its file's: content file names start with their date.
-            self._write_by_date(
+            self.engine.write_values(
                 losers.mutate(_part=losers.source_file.left(8)),
                 "_part",
                 {f"{g.day:%Y%m%d}": self.layout.silver("losers", g.day) for g in chunk},
             )
             ids = content_rules.id_hashes(accepted)
-            self._write_by_date(
+            self.engine.write_values(
                 ids.mutate(_part=ids.date),
                 "_part",
                 {g.day: self.layout.silver("ids", g.day) for g in chunk},
@@ -272,8 +275,7 @@ class DailyContent:
             or not all(self.layout.silver(name, g.day).exists() for name in PARTIALS)
         ]
         self.reporter.stage("build", total=len(todo))
-        step = self.engine.dates_per_pass
-        for chunk in (todo[i : i + step] for i in range(0, len(todo), step)):
+        for chunk in in_passes(todo, self.engine.dates_per_pass):
             self._build_dates(chunk)
             for group in chunk:
                 dates[group.key] = {
@@ -287,20 +289,17 @@ class DailyContent:
     def _build_dates(self, chunk: Sequence[DateGroup]) -> None:
         """One pass over the dates of ``chunk``: their usage grain, computed once, written as
         each date's fact partition and partials."""
-        paths = [self.bronze(source) for group in chunk for source in group.sources]
-        bronze = self.engine.read_parquet(paths, line_numbers=True, name="bronze_pass")
         losers = [self.layout.silver("losers", g.day) for g in chunk]
         losers += [p for g in chunk if (p := self.layout.silver("cross_losers", g.day)).exists()]
         unique = content_rules.without(
-            content_rules.accepted_rows(bronze),
-            self.engine.read_parquet(losers, name="losers_pass"),
+            self._accepted(chunk), self.engine.read_parquet(losers, name="losers_pass")
         )
         # Computed once; the fact partitions and every partial read the stored result.
         usage = self.engine.materialize(
             star.with_category(star.usage(unique), self.mapping), "usage_pass"
         )
         fact = star.fact_usage(usage)
-        self._write_by_date(
+        self.engine.write_values(
             fact.mutate(_part=fact.date_key),
             "_part",
             {int(f"{g.day:%Y%m%d}"): self.layout.fact(g.day) for g in chunk},
@@ -310,14 +309,7 @@ class DailyContent:
             targets = {g.day: self.layout.silver(name, g.day) for g in chunk}
             if name in DAILY_TABLES:
                 partial = partial.mutate(_part=partial.date)
-            self._write_by_date(partial, "_part" if name in DAILY_TABLES else "date", targets)
-
-    def _write_by_date(self, expr: ir.Table, by: str, paths: Mapping[Any, Path]) -> None:
-        """One file per date; a pass of one date writes its file directly (no partitioning)."""
-        if len(paths) == 1:
-            self.engine.write_parquet(expr.drop(by), next(iter(paths.values())))
-        else:
-            self.engine.write_partitions(expr, by, paths)
+            self.engine.write_values(partial, "_part" if name in DAILY_TABLES else "date", targets)
 
     def _totals(
         self, groups: Sequence[DateGroup], versions: Mapping[str, str]

@@ -53,7 +53,7 @@ from c360.quality.runner import QualityRunner
 from c360.rules import content as content_rules
 from c360.rules import star, unified
 from c360.search import SearchPipeline, SearchReport, answers_path, months_path
-from c360.sinks.base import Partitioned, Sink, TableFiles, table_rows
+from c360.sinks.base import Partitioned, Sink, TableFiles, table_paths, table_rows
 
 CONTENT = "content"
 
@@ -123,9 +123,9 @@ class LakeLayout:
     def state(self) -> Path:
         return self.root / "_state" / "ingested_files.parquet"
 
-    @property
-    def runs(self) -> Path:
-        return self.root / "_state" / "pipeline_runs.parquet"
+    def history(self, table: str) -> Path:
+        """A run-record history (``pipeline_runs``, ``dq_results``, ``table_lineage``)."""
+        return self.root / "_state" / f"{table}.parquet"
 
     @property
     def bridge(self) -> Path:
@@ -220,7 +220,7 @@ class ContentPipeline:
             if request.bridge is not None:
                 inputs["reference/bridge"] = [("file", str(request.bridge.resolve()))]
             with self._timed(report, "checks"):
-                self._check_tables(tables, layout, quality)
+                self._check_tables(tables, quality)
                 report.rows_out = {name: table_rows(files) for name, files in tables.items()}
                 current = RunRows(report.rows_out, _days(report.window_start, report.window_end))
                 quality.add(row_drift(current, self._history(layout), self.config.quality))
@@ -279,14 +279,11 @@ class ContentPipeline:
         )  # fmt: skip
         quality.enforce()
 
-    def _check_tables(
-        self, tables: dict[str, TableFiles], layout: LakeLayout, quality: QualityRunner
-    ) -> None:
+    def _check_tables(self, tables: dict[str, TableFiles], quality: QualityRunner) -> None:
         """Keys, references and value domains of every output table, on the engine."""
         exprs: dict[str, ir.Table] = {}
         for name, files in tables.items():
-            paths = sorted(files.files.values()) if isinstance(files, Partitioned) else [files]
-            if paths:
+            if paths := table_paths(files):
                 exprs[name] = self.engine.read_parquet(paths)
         probes = [p for name, t in exprs.items() for p in table_probes(name, t, self.config)]
         probes += foreign_key_probes(exprs)
@@ -296,9 +293,10 @@ class ContentPipeline:
 
     def _history(self, layout: LakeLayout) -> list[RunRows]:
         """Rows per table of the earlier successful runs, oldest first."""
-        if not layout.runs.exists():
+        path = layout.history("pipeline_runs")
+        if not path.exists():
             return []
-        runs = pq.read_table(layout.runs)
+        runs = pq.read_table(path)
         if "rows_out" not in runs.column_names:
             return []
         columns = ["status", "rows_out", "window_start", "window_end"]
@@ -314,14 +312,12 @@ class ContentPipeline:
         files, misnamed = find_content_files(request.content, start=request.start, end=request.end)
         for path in misnamed:
             self.reporter.warn(f"skipped {path}: the name is not a date (YYYYMMDD.json[.gz])")
-        by_day: dict[date, list[str]] = {}
-        for source in files:
-            by_day.setdefault(source.file_date, []).append(source.name)
-        for names in by_day.values():
-            if len(names) > 1:
+        for sources in _by_day(files).values():
+            if len(sources) > 1:
+                names = ", ".join(s.name for s in sources)
                 self.reporter.warn(
-                    f"{len(names)} files for one day ({', '.join(names)}): all are read, and a "
-                    "repeated _id counts once"
+                    f"{len(sources)} files for one day ({names}): all are read, and a repeated "
+                    "_id counts once"
                 )
         if not files:
             window = ""
@@ -527,11 +523,8 @@ class ContentPipeline:
 
     def _date_groups(self, files: list[SourceFile], state: IngestState) -> list[DateGroup]:
         """The window's files grouped by date, each group versioned by its files' checksums."""
-        by_day: dict[date, list[SourceFile]] = {}
-        for source in files:
-            by_day.setdefault(source.file_date, []).append(source)
         groups = []
-        for day, sources in sorted(by_day.items()):
+        for day, sources in sorted(_by_day(files).items()):
             checksums = [(s.name, state.records[(CONTENT, s.name)].checksum) for s in sources]
             version = digest(checksums, self.rules_hash)
             groups.append(DateGroup(day, tuple(sources), version))
@@ -610,11 +603,11 @@ class ContentPipeline:
         }
         out: dict[str, TableFiles] = {}
         for name, new in rows.items():
-            state = layout.root / "_state" / f"{name}.parquet"
+            path = layout.history(name)
             full = (
-                write_history(state, new, report.run_id)
+                write_history(path, new, report.run_id)
                 if history
-                else append_history(state, new, report.run_id)
+                else append_history(path, new, report.run_id)
             )
             out[name] = write_atomic(full, layout.gold(name))
         return out
@@ -684,6 +677,13 @@ def read_bridge(path: Path) -> pa.Table:
     if missing:
         raise InputError(f"bridge {path}: {missing} rows lack a contract or a user_id")
     return table
+
+
+def _by_day(files: list[SourceFile]) -> dict[date, list[SourceFile]]:
+    by_day: dict[date, list[SourceFile]] = {}
+    for source in files:
+        by_day.setdefault(source.file_date, []).append(source)
+    return by_day
 
 
 def _days(start: date | None, end: date | None) -> int:

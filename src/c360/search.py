@@ -10,6 +10,7 @@ de-duplication across days and month boundaries exact.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ import ibis
 import pyarrow as pa
 
 from c360.config import C360Config
+from c360.engines.base import in_passes
 from c360.enrich.store import Answer, AnswerStore
 from c360.errors import InputError
 from c360.io.files import SearchDay, find_search_days, inspect_search_parts
@@ -231,12 +233,12 @@ class SearchPipeline:
             if not fresh:
                 todo.append(day)
         self.reporter.stage("search", total=len(todo))
-        for chunk in (todo[i : i + DAYS_PER_PASS] for i in range(0, len(todo), DAYS_PER_PASS)):
+        for chunk in in_passes(todo, DAYS_PER_PASS):
             self._ingest_days(chunk, lake, state, run_id, report)
 
     def _ingest_days(
         self,
-        days: list[SearchDay],
+        days: Sequence[SearchDay],
         lake: Path,
         state: IngestState,
         run_id: str,
@@ -255,7 +257,7 @@ class SearchPipeline:
             placeholders=cfg.placeholders,
         )
         paths = {day.day: self.bronze(lake, day) for day in days}
-        self.engine.write_partitions(normalised.mutate(_part=normalised.file_date), "_part", paths)
+        self.engine.write_values(normalised.mutate(_part=normalised.file_date), "_part", paths)
         written = self.engine.read_parquet(list(paths.values()), name="bronze_search_pass")
         counts = {
             row["file_date"]: row

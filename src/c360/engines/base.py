@@ -7,10 +7,13 @@ between engines are class-level capability flags, never ``if engine == ...`` in 
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import pyarrow as pa
 
@@ -19,6 +22,9 @@ if TYPE_CHECKING:
 
     from c360.config import EngineConfig
     from c360.io.files import SearchDay, SourceFile
+
+
+T = TypeVar("T")
 
 
 class Engine(ABC):
@@ -72,7 +78,6 @@ class Engine(ABC):
         Rows keep the order of the expression's input when it has no ``order_by``.
         """
 
-    @abstractmethod
     def write_partitions(self, expr: ir.Table, by: str, paths: Mapping[Any, Path]) -> None:
         """Write ``expr`` as one Parquet file per value of its column ``by``, to ``paths[value]``
         (each file atomically; ``by`` itself is not written), in one pass over ``expr``.
@@ -80,6 +85,27 @@ class Engine(ABC):
         Every value of ``paths`` gets a file, an empty one when ``expr`` has no row for it; rows
         whose value is not in ``paths`` are an error.
         """
+        folder = Path(self.scratch or tempfile.gettempdir()) / f".partitions.{os.getpid()}"
+        shutil.rmtree(folder, ignore_errors=True)
+        try:
+            self._write_partitioned(expr, by, folder)
+            keyed = {_partition_name(value): path for value, path in paths.items()}
+            _move_partitions(folder, keyed, schema=expr.drop(by).schema().to_pyarrow())
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    @abstractmethod
+    def _write_partitioned(self, expr: ir.Table, by: str, folder: Path) -> None:
+        """Write ``expr`` under ``folder`` as one ``__part=VALUE/`` folder per value of ``by``
+        (the value as text) holding one Parquet file without ``by``."""
+
+    def write_values(self, expr: ir.Table, by: str, paths: Mapping[Any, Path]) -> None:
+        """:meth:`write_partitions` for an expression whose rows all hold values of ``paths``
+        (a pass over its own dates): with a single value, one plain write without ``by``."""
+        if len(paths) == 1:
+            self.write_parquet(expr.drop(by), next(iter(paths.values())))
+        else:
+            self.write_partitions(expr, by, paths)
 
     @abstractmethod
     def materialize(self, expr: ir.Table, name: str) -> ir.Table:
@@ -100,12 +126,18 @@ class Engine(ABC):
         self.close()
 
 
-def partition_name(value: Any) -> str:
+def in_passes(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """``items`` in order, ``size`` at a time (the last pass may be shorter)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _partition_name(value: Any) -> str:
     """How a partition value is spelled in a folder name (``2022-04-01``, ``20220401``)."""
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
-def move_partitions(folder: Path, paths: Mapping[str, Path], *, schema: pa.Schema) -> None:
+def _move_partitions(folder: Path, paths: Mapping[str, Path], *, schema: pa.Schema) -> None:
     """Move the one file of each ``folder/__part=VALUE/`` to ``paths[VALUE]`` (a rename, so each
     is atomic); values without a folder get an empty file of ``schema``."""
     import pyarrow.parquet as pq

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import duckdb
 import ibis
 import pyarrow.parquet as pq
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
-from c360.engines.base import Engine, move_partitions, partition_name
+from c360.engines.base import Engine
 from c360.errors import EngineError, InputError
 from c360.io.lines import read_lines
 from c360.rules._keys import KEY_DIGITS, KEY_FUNCTION
@@ -231,10 +229,7 @@ class DuckDBEngine(Engine):
             raise EngineError(f"DuckDB failed writing {path}: {_first_line(exc)}") from exc
         return rows
 
-    def write_partitions(self, expr: ir.Table, by: str, paths: Mapping[Any, Path]) -> None:
-        folder = Path(self.scratch or tempfile.gettempdir()) / f".partitions.{os.getpid()}"
-        shutil.rmtree(folder, ignore_errors=True)
-        keyed = {partition_name(value): path for value, path in paths.items()}
+    def _write_partitioned(self, expr: ir.Table, by: str, folder: Path) -> None:
         column = '"' + by.replace('"', '""') + '"'
         try:
             self.con.raw_sql(
@@ -242,13 +237,10 @@ class DuckDBEngine(Engine):
                 f"FROM ({self._typed_sql(expr)})) TO {_quote(str(folder))} "
                 "(FORMAT parquet, COMPRESSION snappy, PARTITION_BY (__part))"
             )
-            move_partitions(folder, keyed, schema=expr.drop(by).schema().to_pyarrow())
         except duckdb.Error as exc:
             raise EngineError(
                 f"DuckDB failed writing partitions by {by}: {_first_line(exc)}"
             ) from exc
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
 
     def materialize(self, expr: ir.Table, name: str) -> ir.Table:
         try:

@@ -19,19 +19,18 @@ import re
 import shutil
 import socket
 import sys
-import tempfile
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 import ibis
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from c360.engines.base import Engine, move_partitions, partition_name
+from c360.engines.base import Engine
 from c360.errors import EngineError, InputError
 from c360.io.lines import read_lines
 from c360.rules._keys import KEY_DIGITS, KEY_FUNCTION
@@ -203,23 +202,16 @@ class SparkEngine(Engine):
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
-    def write_partitions(self, expr: ir.Table, by: str, paths: Mapping[Any, Path]) -> None:
+    def _write_partitioned(self, expr: ir.Table, by: str, folder: Path) -> None:
         from pyspark.sql import functions as f
 
-        folder = Path(self.scratch or tempfile.gettempdir()) / f".partitions.{os.getpid()}"
-        shutil.rmtree(folder, ignore_errors=True)
-        keyed = {partition_name(value): path for value, path in paths.items()}
-        try:
-            with _translated(f"writing partitions by {by}"):
-                frame = self._frame(expr)
-                frame = frame.withColumn("__part", f.col(f"`{by}`").cast("string")).drop(by)
-                # One task per value, so one file per partition.
-                frame.repartition("__part").write.mode("overwrite").option(
-                    "compression", "snappy"
-                ).partitionBy("__part").parquet(str(folder))
-            move_partitions(folder, keyed, schema=_arrow_schema(expr.drop(by)))
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
+        with _translated(f"writing partitions by {by}"):
+            frame = self._frame(expr)
+            frame = frame.withColumn("__part", f.col(f"`{by}`").cast("string")).drop(by)
+            # One task per value, so one file per partition.
+            frame.repartition("__part").write.mode("overwrite").option(
+                "compression", "snappy"
+            ).partitionBy("__part").parquet(str(folder))
 
     def materialize(self, expr: ir.Table, name: str) -> ir.Table:
         with _translated(f"computing {name}"):

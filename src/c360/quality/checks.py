@@ -79,12 +79,15 @@ class CheckResult:
             return f"{self.check} on {where}: not measured ({DESCRIPTIONS[self.check]})"
         sign = ">" if self.status in (WARN, FAIL) else "<="
         return (
-            f"{self.check} on {where}: {_show(self.check, self.observed)} {sign} "
-            f"{_show(self.check, self.threshold)} ({DESCRIPTIONS[self.check]})"
+            f"{self.check} on {where}: {show_value(self.check, self.observed)} {sign} "
+            f"{show_value(self.check, self.threshold)} ({DESCRIPTIONS[self.check]})"
         )
 
 
-def _show(check: str, value: float) -> str:
+def show_value(check: str, value: float | None) -> str:
+    """An observed value or threshold as people read it: shares as percentages."""
+    if value is None:
+        return "—"
     if check in RATES:
         return f"{value * 100:.1f} %"
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.3f}"

@@ -39,12 +39,18 @@ class Partitioned:
 TableFiles = Path | Partitioned
 
 
+def table_paths(files: TableFiles) -> list[Path]:
+    """The Parquet files of a finished table (a partitioned one's in partition order)."""
+    if isinstance(files, Partitioned):
+        return [path for _, path in sorted(files.files.items())]
+    return [files]
+
+
 def table_rows(files: TableFiles) -> int:
     """Rows of a finished table, from its Parquet footers (no data is read)."""
     import pyarrow.parquet as pq
 
-    paths = list(files.files.values()) if isinstance(files, Partitioned) else [files]
-    return sum(pq.ParquetFile(path).metadata.num_rows for path in paths)
+    return sum(pq.ParquetFile(path).metadata.num_rows for path in table_paths(files))
 
 
 def partition_changes(
