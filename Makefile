@@ -18,8 +18,9 @@ help: ## list the targets
 $(STAMP): pyproject.toml $(LOCK)
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet uv==0.13.8
-	$(UV) pip sync --quiet --python $(BIN)/python $(LOCK)
+	$(UV) pip sync --quiet --compile-bytecode --python $(BIN)/python $(LOCK)
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
+	$(BIN)/python -m compileall -q src
 	@touch $(STAMP)
 
 install: $(STAMP) ## create .venv with the pinned dependencies and c360 (editable)
@@ -46,12 +47,8 @@ typecheck: install ## mypy --strict on the package
 imports: install ## check the import layers (import-linter)
 	$(BIN)/lint-imports
 
-bench: install ## run the benchmarks and rewrite docs/benchmarks.md
-	$(BIN)/python benchmarks/content_pipeline.py
-	$(BIN)/python benchmarks/warehouse_load.py
-	$(BIN)/python benchmarks/search_pipeline.py
-	$(BIN)/python benchmarks/keyword_accuracy.py
-	$(BIN)/python benchmarks/spark_engines.py
+bench: install ## run the benchmark suite (SF1, engines, warehouses, SF3) against the targets
+	$(BIN)/c360 bench
 
 lock: ## re-resolve requirements/dev.lock from pyproject.toml
 	$(UV) pip compile pyproject.toml --extra dev --python-version 3.11 -o $(LOCK)

@@ -104,9 +104,14 @@ class DailyResult:
     totals: dict[str, Path]
     daily: dict[str, list[Path]]
     fact: dict[date, Path]
-    dates_built: int
+    #: Dates whose fact partition and partials this run wrote.
+    built: list[date]
     totals_mode: str  # "reused", "merged" or "rebuilt"
     repeated_ids: int
+
+    @property
+    def dates_built(self) -> int:
+        return len(self.built)
 
 
 class DailyContent:
@@ -152,7 +157,7 @@ class DailyContent:
                 name: [self.layout.silver(name, g.day) for g in groups] for name in DAILY_TABLES
             },
             fact={g.day: self.layout.fact(g.day) for g in groups},
-            dates_built=built,
+            built=built,
             totals_mode=mode,
             repeated_ids=repeated,
         )
@@ -265,7 +270,7 @@ class DailyContent:
         )
         write_atomic(table, self.layout.silver("cross_losers", day))
 
-    def _build(self, groups: Sequence[DateGroup], versions: Mapping[str, str]) -> int:
+    def _build(self, groups: Sequence[DateGroup], versions: Mapping[str, str]) -> list[date]:
         dates = self.state.setdefault("dates", {})
         todo = [
             g
@@ -284,7 +289,7 @@ class DailyContent:
                 }
                 self.reporter.advance(group.key)
             self._save()
-        return len(todo)
+        return [g.day for g in todo]
 
     def _build_dates(self, chunk: Sequence[DateGroup]) -> None:
         """One pass over the dates of ``chunk``: their usage grain, computed once, written as

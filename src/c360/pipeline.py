@@ -180,6 +180,8 @@ class ContentPipeline:
         )
         inputs: dict[str, list[tuple[str, str]]] = {}
         tables: dict[str, TableFiles] = {}
+        #: Partition values each partitioned table got from this run (the others are kept).
+        fresh: dict[str, list[int]] = {}
         try:
             with self._timed(report, "discover"):
                 self.sink.check()
@@ -193,7 +195,7 @@ class ContentPipeline:
                 self._ingest(files, state, layout, report)
                 self._check_ingest(files, state, report, quality)
             with self._timed(report, "transform"):
-                tables = self._transform(files, state, layout, request, report)
+                tables = self._transform(files, state, layout, request, report, fresh)
             if request.search is not None:
                 with self._timed(report, "search"):
                     search_tables, report.search = SearchPipeline(
@@ -220,7 +222,7 @@ class ContentPipeline:
             if request.bridge is not None:
                 inputs["reference/bridge"] = [("file", str(request.bridge.resolve()))]
             with self._timed(report, "checks"):
-                self._check_tables(tables, quality)
+                self._check_tables(tables, quality, fresh=fresh)
                 report.rows_out = {name: table_rows(files) for name, files in tables.items()}
                 current = RunRows(report.rows_out, _days(report.window_start, report.window_end))
                 quality.add(row_drift(current, self._history(layout), self.config.quality))
@@ -279,14 +281,29 @@ class ContentPipeline:
         )  # fmt: skip
         quality.enforce()
 
-    def _check_tables(self, tables: dict[str, TableFiles], quality: QualityRunner) -> None:
-        """Keys, references and value domains of every output table, on the engine."""
+    def _check_tables(
+        self,
+        tables: dict[str, TableFiles],
+        quality: QualityRunner,
+        *,
+        fresh: dict[str, list[int]],
+    ) -> None:
+        """Keys, references and value domains of every output table, on the engine.
+
+        References from a partitioned table are checked in the partitions this run wrote
+        (``fresh``).
+        """
         exprs: dict[str, ir.Table] = {}
+        new_rows: dict[str, ir.Table] = {}
         for name, files in tables.items():
             if paths := table_paths(files):
-                exprs[name] = self.engine.read_parquet(paths)
+                exprs[name] = table = self.engine.read_parquet(paths)
+                if isinstance(files, Partitioned) and name in fresh:
+                    # Each partition file holds one value: the others are skipped by their
+                    # statistics, not read.
+                    new_rows[name] = table.filter(table[files.column].isin(fresh[name]))
         probes = [p for name, t in exprs.items() for p in table_probes(name, t, self.config)]
-        probes += foreign_key_probes(exprs)
+        probes += foreign_key_probes(exprs, fresh=new_rows)
         self.reporter.stage("checks", total=1)
         quality.probe("transform", probes, exprs)
         self.reporter.advance(f"{len(quality.results)} checks")
@@ -456,6 +473,7 @@ class ContentPipeline:
         layout: LakeLayout,
         request: RunRequest,
         report: RunReport,
+        fresh: dict[str, list[int]],
     ) -> dict[str, TableFiles]:
         assert report.window_end is not None  # set by run() before the transform
 
@@ -503,8 +521,9 @@ class ContentPipeline:
             if name == "customer_content_stats":
                 report.contracts_profiled = rows_written
         out["fact_usage"] = Partitioned(
-            "date_key", {int(f"{day:%Y%m%d}"): path for day, path in result.fact.items()}
+            "date_key", {_date_key(day): path for day, path in result.fact.items()}
         )
+        fresh["fact_usage"] = [_date_key(day) for day in result.built]
         usage_days = self.engine.read_parquet([layout.gold("daily_category_usage")])
         kept = self.engine.to_pyarrow(usage_days.aggregate(n=usage_days.records.sum()))
         report.duplicates = report.rows_accepted - int(kept.column("n")[0].as_py() or 0)
@@ -677,6 +696,11 @@ def read_bridge(path: Path) -> pa.Table:
     if missing:
         raise InputError(f"bridge {path}: {missing} rows lack a contract or a user_id")
     return table
+
+
+def _date_key(day: date) -> int:
+    """A date as the fact's partition value (``20220401``)."""
+    return int(f"{day:%Y%m%d}")
 
 
 def _by_day(files: list[SourceFile]) -> dict[date, list[SourceFile]]:

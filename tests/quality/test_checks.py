@@ -248,6 +248,25 @@ def test_foreign_keys_count_distinct_orphans(engine: DuckDBEngine) -> None:
     assert got[("foreign_key", "fact_usage", "device_key → dim_device")] == (0.0, PASS)
 
 
+def test_fresh_partitions_scope_the_fact_references(engine: DuckDBEngine) -> None:
+    # 20220401 was written by an earlier run; this run wrote 20220402 only. An orphan key in the
+    # kept partition was looked up when it was written; in the new one it is found.
+    fact = ibis.memtable(
+        pa.table({
+            "date_key": [20220401, 20220402, 20220402], "contract_key": [9, 1, 2],
+            "device_key": [7, 7, 7], "app_key": [5, 5, 5],
+            "total_duration": [1, 2, 3], "records": [1, 1, 1],
+        })
+    )  # fmt: skip
+    tables = {"fact_usage": fact, "dim_contract": ibis.memtable(pa.table({"contract_key": [2]}))}
+    subject = ("foreign_key", "fact_usage", "contract_key → dim_contract")
+    for built, orphans in (([20220402], 1.0), ([20220401, 20220402], 2.0), ([], 0.0)):
+        runner = _runner(engine)
+        new = {"fact_usage": fact.filter(fact.date_key.isin(built))}
+        runner.probe("transform", foreign_key_probes(tables, fresh=new), tables)
+        assert _observed(runner)[subject] == (orphans, FAIL if orphans else PASS)
+
+
 def test_unknown_device_rate_weighs_records(engine: DuckDBEngine) -> None:
     from hashlib import md5
 

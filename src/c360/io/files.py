@@ -144,7 +144,8 @@ def scan(path: Path) -> FileScan:
                 continue
             # The fast reader's delimiter, or a lone carriage return (the fast reader would end a
             # line there; the exact reader ends lines at "\n" only).
-            if DELIMITER in text or text.count(b"\r") != text.count(b"\r\n"):
+            # `in` first: both tests are rare hits, and a memchr is ~10x cheaper than a count.
+            if DELIMITER in text or (b"\r" in text and text.count(b"\r") != text.count(b"\r\n")):
                 plain = False
     if inflate is not None and not inflate.complete:
         if path.stat().st_size == 0:

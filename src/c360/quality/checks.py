@@ -309,13 +309,21 @@ def table_probes(name: str, table: ir.Table, config: C360Config) -> list[Probe]:
     return probes
 
 
-def foreign_key_probes(tables: Mapping[str, ir.Table]) -> list[Probe]:
-    """Distinct keys of a table missing from the table they reference (both present)."""
+def foreign_key_probes(
+    tables: Mapping[str, ir.Table], *, fresh: Mapping[str, ir.Table] | None = None
+) -> list[Probe]:
+    """Distinct keys of a table missing from the table they reference (both present).
+
+    ``fresh`` gives, for a table kept partition by partition, the rows this run wrote: only
+    their keys are looked up (the parents are rebuilt every run from every partition, so a key
+    present when its partition was written stays present while the partition is kept).
+    """
     probes = []
     for (name, column), (parent, parent_column) in FOREIGN_KEYS.items():
         if name not in tables or parent not in tables:
             continue
-        child = tables[name].select(_k=tables[name][column]).distinct()
+        rows = (fresh or {}).get(name, tables[name])
+        child = rows.select(_k=rows[column]).distinct()
         child = child.filter(child._k.notnull())
         referenced = tables[parent].select(_p=tables[parent][parent_column])
         orphans = child.anti_join(referenced, child._k == referenced._p)
