@@ -12,11 +12,13 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-REPORT = ROOT / "docs" / "benchmarks.md"
-RESULTS = ROOT / "benchmarks" / "results.json"
-CACHE = ROOT / "benchmarks" / ".cache"
+# Overridable so that a small trial run (and its test) writes elsewhere than the real report.
+REPORT = Path(os.environ.get("C360_BENCH_REPORT", ROOT / "docs" / "benchmarks.md"))
+RESULTS = Path(os.environ.get("C360_BENCH_RESULTS", ROOT / "benchmarks" / "results.json"))
+CACHE = Path(os.environ.get("C360_BENCH_CACHE", ROOT / "benchmarks" / ".cache"))
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,22 @@ def write_section(name: str, markdown: str, results: dict[str, object]) -> None:
         text = before + block + after
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(text, encoding="utf-8")
-    data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    data = read_results()
     data[name] = results
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def read_results() -> dict[str, Any]:
+    """Every benchmark's last recorded figures (``benchmarks/results.json``)."""
+    return json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+
+
+def stage_timings(lake: Path) -> dict[str, float]:
+    """The stage timings of the last run recorded in a lake (``pipeline_runs.timings``)."""
+    import pyarrow.parquet as pq
+
+    runs = pq.read_table(lake / "_state" / "pipeline_runs.parquet", columns=["timings"])
+    return {k: float(v) for k, v in json.loads(runs.column("timings")[-1].as_py()).items()}

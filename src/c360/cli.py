@@ -230,6 +230,39 @@ def demo(
         _print_samples(facade, result.warehouse)
 
 
+@app.command()
+def bench(
+    only: Annotated[
+        list[str] | None,
+        typer.Option(help="Run only this step (repeatable): content, engines, warehouse, sf3."),
+    ] = None,
+    scale: Annotated[float, typer.Option(help="Scale of the content pipeline step.")] = 1.0,
+    repeat: Annotated[int, typer.Option(help="Runs per step; medians are reported.", min=1)] = 3,
+    rows: Annotated[int, typer.Option(help="Rows per warehouse load.", min=1)] = 2_000_000,
+) -> None:
+    """Run the benchmark suite of a source checkout and judge it against the targets.
+
+    Data is generated once (cached under benchmarks/.cache). Each step runs in its own processes.
+    The figures go to docs/benchmarks.md and benchmarks/results.json.
+
+    The warehouse step needs the MariaDB and PostgreSQL servers; the engines step needs Java.
+    """
+    import subprocess
+
+    import c360
+
+    suite = Path(c360.__file__).resolve().parents[2] / "benchmarks" / "suite.py"
+    if not suite.is_file():
+        _fail("c360 bench runs benchmarks/suite.py of a source checkout; none is installed here")
+    command = [sys.executable, str(suite), "--scale", str(scale), "--repeat", str(repeat)]
+    command += ["--rows", str(rows)]
+    for step in only or []:
+        command += ["--only", step]
+    code = subprocess.run(command, check=False).returncode
+    if code:
+        _fail(f"the benchmark stopped (exit {code}); its output above says where", code=code)
+
+
 @app.command("spark-entry")
 def spark_entry() -> None:
     """Print the path of the script spark-submit runs to start c360 on a cluster:

@@ -1,0 +1,143 @@
+"""The whole benchmark in one invocation (`make bench`, `c360 bench`), judged against the targets.
+
+Runs, in order and each step in its own processes: the content pipeline at SF1 (bare scan of the
+raw JSON, cold run, one new day; median of ``--repeat``), the engines against a seed-style PySpark
+job at SF0.1, the warehouse loads into MariaDB and PostgreSQL, and a cold run at SF3 (out of
+core). Each step rewrites its section of docs/benchmarks.md and its key of
+benchmarks/results.json; this script then writes a summary section with every target and whether
+this run met it (`summary` in results.json).
+
+    python benchmarks/suite.py                      # everything, as the targets define it
+    python benchmarks/suite.py --only content       # one step (content, engines, warehouse, sf3)
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from _harness import machine, median, read_results, write_section
+
+HERE = Path(__file__).resolve().parent
+STEPS = ("content", "engines", "warehouse", "sf3")
+
+
+def commands(args: argparse.Namespace) -> dict[str, list[str]]:
+    py = [sys.executable]
+    repeat = ["--repeat", str(args.repeat)]
+    return {
+        "content": [*py, str(HERE / "content_pipeline.py"), "--scale", str(args.scale), *repeat],
+        "engines": [*py, str(HERE / "spark_engines.py"), "--scale", str(args.engines_scale)],
+        "warehouse": [*py, str(HERE / "warehouse_load.py"), "--rows", str(args.rows), *repeat],
+        "sf3": [
+            *py, str(HERE / "content_pipeline.py"), "--scale", str(args.out_of_core_scale),
+            "--repeat", "1", "--cold-only", "--section", "content_sf3",
+        ],
+    }  # fmt: skip
+
+
+def _walls(entry: dict[str, Any], key: str) -> float | None:
+    values = entry.get(key, {}).get("wall_s") if isinstance(entry.get(key), dict) else None
+    return median(values) if values else None
+
+
+#: (target, how to read the observed value from results.json, the test, how to show it)
+Target = tuple[str, Callable[[dict[str, Any]], float | None], Callable[[float], bool], str]
+
+
+def _ratio(results: dict[str, Any], engine: str) -> float | None:
+    runs = results.get("spark_engines", {})
+    base, mine = runs.get("baseline_s"), runs.get(f"{engine}_s")
+    return median(base) / median(mine) if base and mine else None
+
+
+def _load_rate(results: dict[str, Any], server: str) -> float | None:
+    loads = results.get("warehouse_load", {})
+    rates = [v["rows_per_s"] for k, v in loads.items() if k.startswith(server)]
+    return rates[0] if rates else None
+
+
+def _scan_ratio(results: dict[str, Any]) -> float | None:
+    content = results.get("content_pipeline", {})
+    cold, bare = _walls(content, "cold"), _walls(content, "bare")
+    return cold / bare if cold and bare else None
+
+
+def _peak(results: dict[str, Any], section: str) -> float | None:
+    cold = results.get(section, {}).get("cold", {})
+    return median(cold["peak_rss_mb"]) if cold.get("peak_rss_mb") else None
+
+
+TARGETS: list[Target] = [
+    ("SF1 cold run ≤ 60 s", lambda r: _walls(r.get("content_pipeline", {}), "cold"),
+     lambda v: v <= 60, "{:.1f} s"),
+    ("SF1 cold run ≤ 1.5 × the bare scan", _scan_ratio, lambda v: v <= 1.5, "{:.2f} ×"),
+    ("one new day ≤ 5 s", lambda r: _walls(r.get("content_pipeline", {}), "new_day"),
+     lambda v: v <= 5, "{:.1f} s"),
+    ("SF1 peak RSS ≤ 4 GB", lambda r: _peak(r, "content_pipeline"),
+     lambda v: v <= 4096, "{:,.0f} MB"),
+    ("SF3 cold run completes", lambda r: _walls(r.get("content_sf3", {}), "cold"),
+     lambda v: v > 0, "{:.1f} s"),
+    ("SF3 peak RSS (recorded)", lambda r: _peak(r, "content_sf3"), lambda v: v > 0,
+     "{:,.0f} MB"),
+    ("DuckDB engine ≥ 20 × the PySpark baseline", lambda r: _ratio(r, "duckdb"),
+     lambda v: v >= 20, "{:.1f} ×"),
+    ("Spark engine ≥ 2 × the PySpark baseline", lambda r: _ratio(r, "spark"),
+     lambda v: v >= 2, "{:.2f} ×"),
+    ("MariaDB load ≥ 200 k rows/s", lambda r: _load_rate(r, "MariaDB (LOAD"),
+     lambda v: v >= 200_000, "{:,.0f} rows/s"),
+    ("PostgreSQL load ≥ 200 k rows/s", lambda r: _load_rate(r, "PostgreSQL"),
+     lambda v: v >= 200_000, "{:,.0f} rows/s"),
+]  # fmt: skip
+
+
+def summarise(ran: list[str]) -> dict[str, Any]:
+    """Judge every target on the figures in results.json; write the summary section."""
+    results = read_results()
+    rows, verdicts = [], {}
+    for name, observe, test, shown in TARGETS:
+        value = observe(results)
+        verdict = "not measured" if value is None else ("met" if test(value) else "not met")
+        verdicts[name] = {"observed": value, "verdict": verdict}
+        rows.append(f"| {name} | {'–' if value is None else shown.format(value)} | {verdict} |")
+    info = machine()
+    markdown = f"""
+## Summary: the targets (`benchmarks/suite.py`)
+
+Last suite run {info["date"]} on {info["cores"]} cores / {info["ram_gb"]} GB RAM (steps run:
+{", ".join(ran)}); each figure comes from the section below it of the same name, measured in
+that invocation.
+
+| target | observed | verdict |
+|---|---|---|
+{chr(10).join(rows)}
+"""
+    summary = {"machine": info, "steps": ran, "targets": verdicts}
+    write_section("summary", markdown, summary)
+    print(markdown)
+    return summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", action="append", choices=STEPS, help="run only these steps")
+    parser.add_argument("--scale", type=float, default=1.0, help="content pipeline scale")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per step (median)")
+    parser.add_argument("--engines-scale", type=float, default=0.1)
+    parser.add_argument("--out-of-core-scale", type=float, default=3.0)
+    parser.add_argument("--rows", type=int, default=2_000_000, help="rows per warehouse load")
+    args = parser.parse_args()
+    steps = args.only or list(STEPS)
+    todo = commands(args)
+    for step in steps:
+        print(f"== {step}: {' '.join(todo[step][1:])}", flush=True)
+        subprocess.run(todo[step], check=True)
+    summarise(steps)
+
+
+if __name__ == "__main__":
+    main()
