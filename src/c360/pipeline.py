@@ -368,6 +368,19 @@ class ContentPipeline:
         pool = ThreadPoolExecutor(max_workers=1)
         # Files written to bronze but not yet counted and recorded (a crash re-ingests them).
         pending: list[tuple[SourceFile, FileScan]] = []
+        # Plain-text files waiting to be decoded together (engines reading many files at once).
+        batch: list[tuple[SourceFile, FileScan]] = []
+
+        def flush(files: list[tuple[SourceFile, FileScan]]) -> None:
+            nonlocal pending
+            self._write_bronze(files, layout)
+            pending += files
+            for source, _ in files:
+                self.reporter.advance(source.name)
+            if len(pending) >= self.engine.dates_per_pass:
+                self._record_ingested(pending, state, layout, report)
+                pending = []
+
         try:
             scans: dict[str, Future[FileScan]] = {s.name: pool.submit(scan, s.path) for s in todo}
             for source in todo:
@@ -383,12 +396,15 @@ class ContentPipeline:
                     report.files_unchanged += 1
                     self.reporter.advance(f"{source.name} unchanged")
                     continue
-                self._write_bronze(source, file_scan, layout)
-                pending.append((source, file_scan))
-                if len(pending) >= self.engine.dates_per_pass:
-                    self._record_ingested(pending, state, layout, report)
-                    pending = []
-                self.reporter.advance(source.name)
+                if not file_scan.plain_text:
+                    flush([(source, file_scan)])  # the exact reader takes one file at a time
+                    continue
+                batch.append((source, file_scan))
+                if len(batch) >= self.engine.files_per_read:
+                    flush(batch)
+                    batch = []
+            if batch:
+                flush(batch)
             self._record_ingested(pending, state, layout, report)
         finally:
             # On an error or Ctrl-C, do not wait for the checksums of files not reached.
@@ -409,18 +425,24 @@ class ContentPipeline:
         """Give the engine hints that make decoding cheaper without changing results."""
         self.engine.known_apps = tuple(self.config.content.app_categories)
 
-    def _write_bronze(self, source: SourceFile, file_scan: FileScan, layout: LakeLayout) -> None:
+    def _write_bronze(self, files: list[tuple[SourceFile, FileScan]], layout: LakeLayout) -> None:
+        """Decode, validate and write the bronze files of ``files`` (plain-text files, or one
+        file for the exact reader) in one pass."""
         cfg = self.config.content
-        if not file_scan.plain_text:
+        plain = all(file_scan.plain_text for _, file_scan in files)
+        if not plain:
             self.reporter.warn(
-                f"{source.name}: bytes that are not UTF-8 or control bytes; "
+                f"{files[0][0].name}: bytes that are not UTF-8 or control bytes; "
                 "reading it line by line (slower), bad lines are quarantined"
             )
-        decoded = self.engine.decode_content(source, plain_text=file_scan.plain_text)
+        sources = [source for source, _ in files]
+        decoded = self.engine.decode_content(sources, plain_text=plain)
         validated = content_rules.validate_content(
             decoded, contract_pattern=cfg.contract_pattern, max_duration=cfg.max_duration
         )
-        self.engine.write_parquet(validated, layout.bronze(source))
+        self.engine.write_files(
+            validated, "source_file", {source.name: layout.bronze(source) for source in sources}
+        )
 
     def _record_ingested(
         self,

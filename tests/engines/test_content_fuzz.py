@@ -45,7 +45,7 @@ def test_every_non_blank_line_is_accepted_or_quarantined(
     file_scan = scan(path)
     stat = path.stat()
     source = SourceFile(path, DAY, stat.st_size, stat.st_mtime_ns)
-    decoded = engine.decode_content(source, plain_text=file_scan.plain_text)
+    decoded = engine.decode_content([source], plain_text=file_scan.plain_text)
     validated = validate_content(
         decoded, contract_pattern=CFG.contract_pattern, max_duration=CFG.max_duration
     )

@@ -21,7 +21,7 @@ CFG = ContentConfig()
 def _bronze(engine: DuckDBEngine, path: Path) -> Any:
     """Decode and validate a file, write its bronze Parquet, read it back with line numbers."""
     stat = path.stat()
-    decoded = engine.decode_content(SourceFile(path, DAY, stat.st_size, stat.st_mtime_ns))
+    decoded = engine.decode_content([SourceFile(path, DAY, stat.st_size, stat.st_mtime_ns)])
     validated = validate_content(
         decoded, contract_pattern=CFG.contract_pattern, max_duration=CFG.max_duration
     )
@@ -195,7 +195,7 @@ def test_a_large_file_keeps_line_numbers_in_order(engine: DuckDBEngine, tmp_path
 def _decode_exact(engine: DuckDBEngine, path: Path) -> list[dict[str, Any]]:
     stat = path.stat()
     source = SourceFile(path, DAY, stat.st_size, stat.st_mtime_ns)
-    decoded = engine.decode_content(source, plain_text=False)
+    decoded = engine.decode_content([source], plain_text=False)
     validated = validate_content(
         decoded, contract_pattern=CFG.contract_pattern, max_duration=CFG.max_duration
     )

@@ -35,6 +35,10 @@ class Engine(ABC):
     #: high cost per query (a Spark job) build many dates per pass; DuckDB's per-query cost is
     #: small, and date by date keeps its memory bounded.
     dates_per_pass: ClassVar[int] = 1
+    #: How many content files one :meth:`decode_content` may take (1: file by file). An engine
+    #: that numbers lines itself across one read of many files (Spark) decodes every new file of
+    #: a run in one read and writes their bronze files in one job.
+    files_per_read: ClassVar[int] = 1
 
     def __init__(self, config: EngineConfig, *, scratch: str | None = None) -> None:
         self.config = config
@@ -43,11 +47,13 @@ class Engine(ABC):
         self.known_apps: tuple[str, ...] = ()
 
     @abstractmethod
-    def decode_content(self, source: SourceFile, *, plain_text: bool = True) -> ir.Table:
-        """Every line of a content file, in file order, as ``rules.content.DECODED_COLUMNS``.
+    def decode_content(self, sources: Sequence[SourceFile], *, plain_text: bool = True) -> ir.Table:
+        """Every line of the content files (at most :attr:`files_per_read`), file after file and
+        in line order within each, as ``rules.content.DECODED_COLUMNS``.
 
         ``plain_text`` False means the file has bytes that are not UTF-8 (or other bytes the fast
         reader cannot take): the engine must still return every line, flagging bad encodings.
+        Such a file is always decoded on its own.
         """
 
     @abstractmethod
@@ -77,6 +83,20 @@ class Engine(ABC):
 
         Rows keep the order of the expression's input when it has no ``order_by``.
         """
+
+    def write_files(self, expr: ir.Table, column: str, paths: Mapping[str, Path]) -> None:
+        """Write ``expr`` as one Parquet file per value of its text column ``column`` (which the
+        files keep), to ``paths[value]``, each atomically and with the rows in the expression's
+        order (a bronze file's row positions are its line numbers).
+
+        An engine reading one file at a time gets one value here; engines whose
+        :attr:`files_per_read` is larger override this.
+        """
+        if len(paths) != 1:
+            from c360.errors import EngineError
+
+            raise EngineError(f"the {self.name} engine writes one content file at a time")
+        self.write_parquet(expr, next(iter(paths.values())))
 
     def write_partitions(self, expr: ir.Table, by: str, paths: Mapping[Any, Path]) -> None:
         """Write ``expr`` as one Parquet file per value of its column ``by``, to ``paths[value]``

@@ -139,7 +139,8 @@ class DuckDBEngine(Engine):
         self._views = 0
         self._compiled: dict[object, str] = {}
 
-    def decode_content(self, source: SourceFile, *, plain_text: bool = True) -> ir.Table:
+    def decode_content(self, sources: Sequence[SourceFile], *, plain_text: bool = True) -> ir.Table:
+        (source,) = sources  # files_per_read is 1: positions in one file are its line numbers
         known = ", ".join(_quote(app) for app in self.known_apps)
         if plain_text:
             relation = _READ_LINES.format(path=_quote(str(source.path)))
