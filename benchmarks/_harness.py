@@ -67,6 +67,8 @@ def write_section(name: str, markdown: str, results: dict[str, object]) -> None:
     """Replace this benchmark's section of docs/benchmarks.md and its key in results.json."""
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     text = REPORT.read_text(encoding="utf-8") if REPORT.exists() else "# Benchmarks\n"
+    if text.count(start) > 1:  # only the first copy would be updated: the other would go stale
+        raise SystemExit(f"{REPORT}: the section {name!r} appears twice; remove one copy")
     block = f"{start}\n{markdown.strip()}\n{end}"
     if start in text and end in text:
         before, rest = text.split(start, 1)
