@@ -56,6 +56,11 @@ DAILY_TABLES = ("daily_category_usage", "daily_app_usage", "daily_active_contrac
 FACT = "fact_usage"
 
 
+def fact_partition(day: date) -> int:
+    """A date's partition value in ``fact_usage``: its ``date_key`` (``20220401``)."""
+    return int(f"{day:%Y%m%d}")
+
+
 @dataclass(frozen=True)
 class DateGroup:
     """The files of one date in the window, and the version of their bronze content."""
@@ -307,7 +312,7 @@ class DailyContent:
         self.engine.write_values(
             fact.mutate(_part=fact.date_key),
             "_part",
-            {int(f"{g.day:%Y%m%d}"): self.layout.fact(g.day) for g in chunk},
+            {fact_partition(g.day): self.layout.fact(g.day) for g in chunk},
         )
         for name, rule in PARTIALS.items():
             partial = rule(usage)

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 from c360.config import C360Config
 from c360.console import NullReporter, Reporter
-from c360.daily import DAILY_TABLES, DailyContent, DailyLayout, DateGroup
+from c360.daily import DAILY_TABLES, DailyContent, DailyLayout, DateGroup, fact_partition
 from c360.engines.base import Engine
 from c360.errors import InputError, QualityError
 from c360.io.files import FileScan, SourceFile, find_content_files, scan
@@ -543,9 +543,9 @@ class ContentPipeline:
             if name == "customer_content_stats":
                 report.contracts_profiled = rows_written
         out["fact_usage"] = Partitioned(
-            "date_key", {_date_key(day): path for day, path in result.fact.items()}
+            "date_key", {fact_partition(day): path for day, path in result.fact.items()}
         )
-        fresh["fact_usage"] = [_date_key(day) for day in result.built]
+        fresh["fact_usage"] = [fact_partition(day) for day in result.built]
         usage_days = self.engine.read_parquet([layout.gold("daily_category_usage")])
         kept = self.engine.to_pyarrow(usage_days.aggregate(n=usage_days.records.sum()))
         report.duplicates = report.rows_accepted - int(kept.column("n")[0].as_py() or 0)
@@ -718,11 +718,6 @@ def read_bridge(path: Path) -> pa.Table:
     if missing:
         raise InputError(f"bridge {path}: {missing} rows lack a contract or a user_id")
     return table
-
-
-def _date_key(day: date) -> int:
-    """A date as the fact's partition value (``20220401``)."""
-    return int(f"{day:%Y%m%d}")
 
 
 def _by_day(files: list[SourceFile]) -> dict[date, list[SourceFile]]:

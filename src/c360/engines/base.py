@@ -12,6 +12,7 @@ import shutil
 import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -105,12 +106,19 @@ class Engine(ABC):
         Every value of ``paths`` gets a file, an empty one when ``expr`` has no row for it; rows
         whose value is not in ``paths`` are an error.
         """
-        folder = Path(self.scratch or tempfile.gettempdir()) / f".partitions.{os.getpid()}"
-        shutil.rmtree(folder, ignore_errors=True)
-        try:
+        with self._partition_folder() as folder:
             self._write_partitioned(expr, by, folder)
             keyed = {_partition_name(value): path for value, path in paths.items()}
             _move_partitions(folder, keyed, schema=expr.drop(by).schema().to_pyarrow())
+
+    @contextmanager
+    def _partition_folder(self) -> Iterator[Path]:
+        """A fresh scratch folder for a partitioned write, removed afterwards (the files moved
+        out of it by :func:`_move_partitions` are kept)."""
+        folder = Path(self.scratch or tempfile.gettempdir()) / f".partitions.{os.getpid()}"
+        shutil.rmtree(folder, ignore_errors=True)
+        try:
+            yield folder
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 

@@ -21,7 +21,6 @@ import re
 import shutil
 import socket
 import sys
-import tempfile
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -53,15 +52,15 @@ KEY_FUNCTION_SQL = (
 )
 #: JSON integer types as Spark's ``schema_of_variant`` names them.
 _INTEGER_VARIANTS = "('BIGINT', 'INT', 'SMALLINT', 'TINYINT')"
-# One parse per line (try_parse_json: NULL when the line is not one JSON value). The VARIANT
+# One parse per line (try_parse_json: NULL when the line is not one JSON value); the VARIANT
 # keeps each value's JSON type, so TotalDuration's integer-ness and AppName's string-ness are
-# checked as the DuckDB engine checks them.
-# One parse per line and two traversals of it: `_id`, and `_source` cast to a struct whose
-# fields are text (Contract, Mac) or left as VARIANT (AppName, TotalDuration: their JSON type
-# decides their validity). The cast fails, so the struct is null, exactly when `_source` is not an
-# object; a JSON type is only asked for the two VARIANT fields, and for AppName only when its text
-# is not a known app (a known app's name can only come from a JSON string). Measured on 4.8 M
-# lines: 36 s with a traversal per field and a type per field, 18 s this way.
+# checked as the DuckDB engine checks them. Two traversals of it: `_id`, and `_source` cast to a
+# struct whose fields are text (Contract, Mac) or left as VARIANT (AppName, TotalDuration: their
+# JSON type decides their validity). The cast fails, so the struct is null, exactly when
+# `_source` is not an object; a JSON type is only asked for the two VARIANT fields, and for
+# AppName only when its text is not a known app (a known app's name can only come from a JSON
+# string). Measured on 4.8 M lines: 36 s with a traversal per field and a type per field, 18 s
+# this way.
 _CONTENT_SQL = """
 SELECT
     source_file,
@@ -265,9 +264,7 @@ class SparkEngine(Engine):
     def write_files(self, expr: ir.Table, column: str, paths: Mapping[str, Path]) -> None:
         from pyspark.sql import functions as f
 
-        folder = Path(self.scratch or tempfile.gettempdir()) / f".files.{os.getpid()}"
-        shutil.rmtree(folder, ignore_errors=True)
-        try:
+        with self._partition_folder() as folder:
             with _translated("writing the bronze files"):
                 # The rows arrive grouped by file (one task per file) and in line order; a
                 # copy of the column names the folder, so the files keep the column itself.
@@ -276,8 +273,6 @@ class SparkEngine(Engine):
                     "__part"
                 ).parquet(str(folder))
             _move_partitions(folder, paths, schema=_arrow_schema(expr))
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
 
     def _write_partitioned(self, expr: ir.Table, by: str, folder: Path) -> None:
         from pyspark.sql import functions as f
