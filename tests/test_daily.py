@@ -121,6 +121,26 @@ def test_adding_a_date_builds_only_it_and_merges_the_totals(tmp_path: Path) -> N
     assert _profile(tmp_path) == {A: (30, 2), B: (33, 2)}
 
 
+def test_files_no_step_writes_any_more_leave_the_lake(tmp_path: Path) -> None:
+    """A lake written by an earlier version keeps no per-date files or totals nobody reads."""
+    folder = tmp_path / "in"
+    write_day(folder, D1, [_line(A, 10, "1")])
+    _run(folder, tmp_path)
+    lake = tmp_path / "lake"
+    old_partial = lake / "silver/content/app_totals" / f"date={D1}" / "part.parquet"
+    old_total = lake / "_state/totals/app_totals.parquet"
+    for path in (old_partial, old_total):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"PAR1")
+    before = _snapshot(tmp_path)
+
+    _run(folder, tmp_path)
+    assert not old_partial.parent.parent.exists() and not old_total.exists()
+    assert (lake / "silver/content/contract_totals" / f"date={D1}" / "part.parquet").exists()
+    assert (lake / "_state/totals/contract_totals.parquet").exists()
+    assert _snapshot(tmp_path) == before
+
+
 @pytest.mark.parametrize("seed", [1, 2])
 def test_days_one_run_at_a_time_in_any_order_equal_one_cold_run(tmp_path: Path, seed: int) -> None:
     days = [date(2022, 4, 1) + timedelta(days=i) for i in range(5)]

@@ -6,8 +6,8 @@ After ingestion (bronze), the content pipeline works per *date* (all files of th
 2. **repeats**: hashes present on more than one date of the window (duplicates across dates),
    found incrementally when dates are only added;
 3. **build**: the date's usage grain (valid rows minus duplicate losers), written once as its
-   ``fact_usage`` partition and as small partials (contract totals, device pairs, app totals,
-   daily summaries);
+   ``fact_usage`` partition and as small partials (contract totals, device pairs, daily
+   summaries);
 4. **totals**: the window's totals, the previous totals merged with the new dates' partials when
    dates were only added, else all partials merged again.
 
@@ -18,6 +18,7 @@ engine-agnostic: the rules decide, the engine executes, this module only decides
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -45,7 +46,6 @@ if TYPE_CHECKING:
 PARTIALS: dict[str, Callable[[ir.Table], ir.Table]] = {
     "contract_totals": totals.contract_day_totals,
     "device_pairs": totals.device_day_pairs,
-    "app_totals": totals.app_day_totals,
     "daily_category_usage": star.daily_category_usage,
     "daily_app_usage": star.daily_app_usage,
     "daily_active_contracts": star.daily_active_contracts,
@@ -54,6 +54,8 @@ PARTIALS: dict[str, Callable[[ir.Table], ir.Table]] = {
 #: their files keep the ``date`` column, the others' files do not.
 DAILY_TABLES = ("daily_category_usage", "daily_app_usage", "daily_active_contracts")
 FACT = "fact_usage"
+#: Every kind of per-date file in ``silver/content``.
+SILVER_KINDS = frozenset({"ids", "losers", "cross_losers", *PARTIALS})
 
 
 def fact_partition(day: date) -> int:
@@ -90,8 +92,14 @@ class DailyLayout:
     def fact_partitions(self) -> list[Path]:
         return sorted((self.root / "gold" / FACT).glob("date=*/part.parquet"))
 
+    def silver_kinds(self) -> list[Path]:
+        return sorted(p for p in (self.root / "silver" / "content").glob("*") if p.is_dir())
+
     def total(self, name: str) -> Path:
         return self.root / "_state" / "totals" / f"{name}.parquet"
+
+    def totals(self) -> list[Path]:
+        return sorted((self.root / "_state" / "totals").glob("*.parquet"))
 
     @property
     def repeated(self) -> Path:
@@ -187,14 +195,16 @@ class DailyContent:
         ]
         for chunk in in_passes(todo, self.engine.dates_per_pass):
             accepted = self._accepted(chunk)
-            losers = content_rules.duplicate_losers(accepted, within_date=True)
+            # One aggregation of the ids gives both the stored hashes and the loser candidates.
+            counts = self.engine.materialize(content_rules.id_hash_counts(accepted), "id_counts")
+            losers = content_rules.duplicate_losers(accepted, within_date=True, counts=counts)
             # A loser's date is its file's: content file names start with their date.
             self.engine.write_values(
                 losers.mutate(_part=losers.source_file.left(8)),
                 "_part",
                 {f"{g.day:%Y%m%d}": self.layout.silver("losers", g.day) for g in chunk},
             )
-            ids = content_rules.id_hashes(accepted)
+            ids = counts.select("date", "h")
             self.engine.write_values(
                 ids.mutate(_part=ids.date),
                 "_part",
@@ -346,12 +356,19 @@ class DailyContent:
         return paths, mode
 
     def _prune(self, groups: Sequence[DateGroup]) -> None:
-        """Gold holds the window: drop fact partitions of dates outside it."""
+        """Gold holds the window: drop fact partitions of dates outside it. Per-date files and
+        totals that no step writes any more (a lake written by an earlier version) go too."""
         keep = {self.layout.fact(g.day) for g in groups}
         for path in self.layout.fact_partitions():
             if path not in keep:
                 path.unlink()
                 path.parent.rmdir()
+        for folder in self.layout.silver_kinds():
+            if folder.name not in SILVER_KINDS:
+                shutil.rmtree(folder)
+        for path in self.layout.totals():
+            if path.stem not in totals.MERGES:
+                path.unlink()
 
     def _save(self) -> None:
         write_json_atomic(self.state, self.layout.state)

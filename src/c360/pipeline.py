@@ -521,21 +521,23 @@ class ContentPipeline:
         for name in DAILY_TABLES:
             out[name] = layout.gold(name)
             self._write(name, self.engine.read_parquet(result.daily[name]), layout.gold(name))
-        contracts, pairs, apps = (
+        contracts, pairs = (
             self.engine.read_parquet([result.totals[name]])
-            for name in ("contract_totals", "device_pairs", "app_totals")
+            for name in ("contract_totals", "device_pairs")
         )
         mapping = self.config.content.app_categories
         days = self.engine.read_parquet([layout.gold("daily_active_contracts")])
+        daily_apps = self.engine.read_parquet([layout.gold("daily_app_usage")])
+        fact = self.engine.read_parquet([result.fact[day] for day in sorted(result.fact)])
         tables = {
             "dim_contract": star.dim_contract(contracts, pairs),
             "dim_device": star.dim_device(pairs),
-            "dim_app": star.dim_app(apps, mapping),
+            "dim_app": star.dim_app(daily_apps, mapping),
             "dim_date": star.dim_date(days),
             "customer_content_stats": content_rules.profile_contracts(
                 contracts, pairs, window_end=report.window_end, profile=self.config.profile
             ),
-            "top_apps": star.top_apps(apps),
+            "top_apps": star.top_apps(daily_apps, fact),
         }
         for name, expr in tables.items():
             out[name] = layout.gold(name)

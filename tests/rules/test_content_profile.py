@@ -23,7 +23,7 @@ from c360.rules.content import (
     customer_content_stats,
     deduplicate,
     duplicate_losers,
-    id_hashes,
+    id_hash_counts,
     level_activeness,
 )
 
@@ -702,9 +702,26 @@ def test_losers_within_date_leave_repeats_across_dates_alone(duck: Any) -> None:
     ]  # fmt: skip
 
 
-def test_id_hashes_are_distinct_per_date(duck: Any) -> None:
+def test_id_hash_counts_count_each_hash_per_date(duck: Any) -> None:
     rows = [(D1, F1, 1, "a", ""), (D1, F1, 2, "a", ""), (D2, F2, 1, "a", ""), (D2, F2, 2, None, "")]
     data = {name: [row[i] for row in rows] for i, name in enumerate(DEDUP_SCHEMA)}
-    got = duck.to_pyarrow(id_hashes(ibis.memtable(data, schema=DEDUP_SCHEMA))).to_pylist()
-    assert sorted(r["date"] for r in got) == [D1, D2]
+    got = duck.to_pyarrow(id_hash_counts(ibis.memtable(data, schema=DEDUP_SCHEMA))).to_pylist()
+    assert sorted((r["date"], r["n"]) for r in got) == [(D1, 2), (D2, 1)]  # the null id: none
     assert len({r["h"] for r in got}) == 1
+
+
+@pytest.mark.parametrize("case", list(DEDUP_CASES))
+def test_losers_within_date_from_stored_counts(duck: Any, case: str) -> None:
+    """Candidates read from the stored hash counts give the same losers as aggregating again."""
+    rows = DEDUP_CASES[case][0]
+    data = {name: [row[i] for row in rows] for i, name in enumerate(DEDUP_SCHEMA)}
+    table = ibis.memtable(data, schema=DEDUP_SCHEMA)
+    counts = id_hash_counts(table)
+
+    def losers(expr: Any) -> list[tuple[str, int]]:
+        return sorted((r["source_file"], r["line_no"]) for r in duck.to_pyarrow(expr).to_pylist())
+
+    stored = losers(duplicate_losers(table, within_date=True, counts=counts))
+    assert stored == losers(duplicate_losers(table, within_date=True))
+    with pytest.raises(ValueError, match="per date"):
+        duplicate_losers(table, counts=counts)

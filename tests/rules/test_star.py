@@ -129,17 +129,16 @@ def star_of(rows: Iterable[Row]) -> dict[str, ir.Table]:
     listed = list(rows)
     u = usage(rows_table(listed))
     window = window_totals(with_category(u, DEFAULT_APP_CATEGORIES), {r[0] for r in listed})
-    contracts, pairs, apps = (
-        window[name] for name in ("contract_totals", "device_pairs", "app_totals")
-    )
+    contracts, pairs = (window[name] for name in ("contract_totals", "device_pairs"))
+    daily_apps = daily_app_usage(with_category(u, DEFAULT_APP_CATEGORIES))
     return {
         "usage": u,
         "dim_contract": dim_contract(contracts, pairs),
         "dim_device": dim_device(pairs),
-        "dim_app": dim_app(apps, DEFAULT_APP_CATEGORIES),
+        "dim_app": dim_app(daily_apps, DEFAULT_APP_CATEGORIES),
         "dim_date": dim_date(u),
         "fact_usage": fact_usage(u),
-        "top_apps": top_apps(apps),
+        "top_apps": top_apps(daily_apps, fact_usage(u)),
     }
 
 

@@ -137,7 +137,9 @@ def line_counts(bronze: ir.Table) -> ir.Table:
     )
 
 
-def duplicate_losers(rows: ir.Table, *, within_date: bool = False) -> ir.Table:
+def duplicate_losers(
+    rows: ir.Table, *, within_date: bool = False, counts: ir.Table | None = None
+) -> ir.Table:
     """Rows to drop as repeats of an earlier ``record_id`` (by file date, then file, then line).
 
     Returns ``source_file, line_no, record_id`` of every occurrence but the first; with
@@ -147,15 +149,26 @@ def duplicate_losers(rows: ir.Table, *, within_date: bool = False) -> ir.Table:
     whose id *hash* repeats: one cheap integer aggregation over all rows instead of a window over
     every string id. The hash only selects candidates (a collision costs a little work, never a
     wrong answer), so each engine may use its own hash function.
+
+    Args:
+        rows: valid rows (:func:`accepted_rows`).
+        within_date: rank repeats inside each ``file_date`` only.
+        counts: :func:`id_hash_counts` of ``rows`` when already computed (``within_date`` only):
+            the candidates are then read from it instead of aggregating the rows again.
     """
     with_id = rows.filter(rows.record_id.notnull())
     scope = ["file_date"] if within_date else []
-    # Two narrow, distinct projections: a shared wide one would become a CTE that the engine
-    # may materialize (every column of every row).
-    hashes = with_id.select(*scope, _h=with_id.record_id.hash())
-    repeated = (
-        hashes.group_by([*scope, "_h"]).aggregate(_n=hashes.count()).filter(lambda t: t._n > 1)
-    )
+    if counts is not None:
+        if not within_date:
+            raise ValueError("id hash counts are per date: pass within_date=True")
+        repeated = counts.filter(counts.n > 1).select(file_date=counts.date, _h=counts.h)
+    else:
+        # Two narrow, distinct projections: a shared wide one would become a CTE that the
+        # engine may materialize (every column of every row).
+        hashes = with_id.select(*scope, _h=with_id.record_id.hash())
+        repeated = (
+            hashes.group_by([*scope, "_h"]).aggregate(_n=hashes.count()).filter(lambda t: t._n > 1)
+        )
     keyed = with_id.select(
         "file_date", "source_file", "line_no", "record_id", _k=with_id.record_id.hash()
     )
@@ -167,18 +180,22 @@ def duplicate_losers(rows: ir.Table, *, within_date: bool = False) -> ir.Table:
     return candidates.filter(rank > 0).select("source_file", "line_no", "record_id")
 
 
-def id_hashes(rows: ir.Table) -> ir.Table:
-    """The distinct ``_id`` hashes of each date's rows, tagged with the date (``file_date``).
+def id_hash_counts(rows: ir.Table) -> ir.Table:
+    """Per date (``date``), each distinct ``_id`` hash (``h``) and its rows (``n``).
 
-    Duplicates *across* dates are found by comparing these small integer sets, not the ids; like
-    in :func:`duplicate_losers`, a hash only selects candidates, the ids decide.
+    One aggregation gives both the date's id hashes and the candidates of its within-date
+    :func:`duplicate_losers` (hashes with ``n > 1``). Duplicates *across* dates are found by
+    comparing the dates' small integer hash sets, not the ids; like in
+    :func:`duplicate_losers`, a hash only selects candidates, the ids decide.
     """
     with_id = rows.filter(rows.record_id.notnull())
-    return with_id.select(date=with_id.file_date, h=with_id.record_id.hash()).distinct()
+    hashed = with_id.select(date=with_id.file_date, h=with_id.record_id.hash())
+    return hashed.group_by("date", "h").aggregate(n=hashed.count().cast("int64"))
 
 
 def repeated_hashes(ids: ir.Table) -> ir.Table:
-    """Hashes present on more than one date (``ids``: stacked :func:`id_hashes`)."""
+    """Hashes present on more than one date (``ids``: stacked ``date, h`` of
+    :func:`id_hash_counts`)."""
     return ids.group_by("h").aggregate(_n=ids.count()).filter(lambda t: t._n > 1).select("h")
 
 

@@ -2,7 +2,8 @@
 
 ``usage`` is the de-duplicated valid rows aggregated to the fact grain (date × contract × device
 × app) with their natural keys; ``fact_usage`` and the daily summaries derive from it day by day.
-The dimensions and ``top_apps`` derive from the window totals of ``rules.totals``. Surrogate keys
+The contract and device dimensions derive from the window totals of ``rules.totals``;
+``top_apps`` from the daily app summaries and the fact. Surrogate keys
 are a function of the natural key, so a fact row and its dimension member agree without a join.
 """
 
@@ -98,7 +99,12 @@ def dim_device(pairs: ir.Table) -> ir.Table:
 
 
 def dim_app(usage: ir.Table, mapping: Mapping[str, str]) -> ir.Table:
-    """Every app in the mapping or in the data, with its category and whether it is counted."""
+    """Every app in the mapping or in the data, with its category and whether it is counted.
+
+    Args:
+        usage: any table of the window with an ``app_name`` column (the daily app summaries).
+        mapping: app name → category.
+    """
     # An Arrow table, not a dict: a dict memtable goes through pandas (a 1-2 s import).
     mapped = ibis.memtable(pa.table({"app_name": pa.array(list(mapping), pa.string())}))
     names = usage.select("app_name").distinct().union(mapped, distinct=True)
@@ -169,16 +175,24 @@ def daily_active_contracts(usage_cat: ir.Table) -> ir.Table:
     )
 
 
-def top_apps(apps: ir.Table) -> ir.Table:
+def top_apps(daily_apps: ir.Table, fact: ir.Table) -> ir.Table:
     """Apps ranked by watched seconds over the window (ties by name).
 
+    Seconds and records add up from the daily summaries; the distinct contracts of each app
+    come from the fact's integer keys (a group-by over the window's fact rows is cheaper than
+    keeping an app × contract total up to date day by day with text keys).
+
     Args:
-        apps: ``totals.app_totals`` of the window (one row per app and contract).
+        daily_apps: :func:`daily_app_usage` of the window's dates.
+        fact: :func:`fact_usage` of the window.
     """
-    agg = apps.group_by("app_name", "category").aggregate(
-        total_duration=apps.total_duration.sum().cast("int64"),
-        records=apps.records.sum().cast("int64"),
-        contracts=apps.count().cast("int64"),
+    agg = daily_apps.group_by("app_name", "category").aggregate(
+        total_duration=daily_apps.total_duration.sum().cast("int64"),
+        records=daily_apps.records.sum().cast("int64"),
     )
-    rank = ibis.row_number().over(order_by=[agg.total_duration.desc(), agg.app_name.asc()])
-    return agg.mutate(rank=(rank + 1).cast("int32"))
+    reach = fact.group_by("app_key").aggregate(contracts=fact.contract_key.nunique().cast("int64"))
+    keyed = with_surrogate_key(agg, "app_name", name="_app_key")
+    joined = keyed.join(reach, keyed._app_key == reach.app_key)
+    ranked = joined.select("app_name", "category", "total_duration", "records", "contracts")
+    rank = ibis.row_number().over(order_by=[ranked.total_duration.desc(), ranked.app_name.asc()])
+    return ranked.mutate(rank=(rank + 1).cast("int32"))

@@ -110,35 +110,8 @@ def merge_device_pairs(parts: ir.Table) -> ir.Table:
     )
 
 
-def app_totals(usage_cat: ir.Table) -> ir.Table:
-    """Per app and contract: seconds and records (feeds ``top_apps`` and ``dim_app``)."""
-    t = usage_cat.select("app_name", "category", "contract", "total_duration", "records")
-    return t.group_by("app_name", "category", "contract").aggregate(
-        total_duration=t.total_duration.sum().cast("int64"),
-        records=t.records.sum().cast("int64"),
-    )
-
-
-def app_day_totals(usage_cat: ir.Table) -> ir.Table:
-    """:func:`app_totals` per date, plus ``date``: the per-date partial."""
-    t = usage_cat.select("date", "app_name", "category", "contract", "total_duration", "records")
-    return t.group_by("date", "app_name", "category", "contract").aggregate(
-        total_duration=t.total_duration.sum().cast("int64"),
-        records=t.records.sum().cast("int64"),
-    )
-
-
-def merge_app_totals(parts: ir.Table) -> ir.Table:
-    """App totals of disjoint day sets (stacked) → the totals of their union."""
-    return parts.group_by("app_name", "category", "contract").aggregate(
-        total_duration=parts.total_duration.sum().cast("int64"),
-        records=parts.records.sum().cast("int64"),
-    )
-
-
 #: Partial → merge, by the name the pipeline stores each total under.
 MERGES = {
     "contract_totals": merge_contract_totals,
     "device_pairs": merge_device_pairs,
-    "app_totals": merge_app_totals,
 }
