@@ -47,6 +47,35 @@ con.execute(
 """
 
 
+#: Bytes of NDJSON per generated line (SF1: 8.29 GB for 48.0 M lines), and the space a run's
+#: lake and warehouse take next to the data (SF1: about 5 GB for 8.3 GB of JSON).
+BYTES_PER_LINE = 175
+WORK_SPACE_RATIO = 0.7
+
+
+def space_needed(scale: float, missing_days: int) -> int:
+    """Bytes of free disk the step needs: the days still to generate, plus a run's lake and
+    warehouse for the whole month."""
+    from c360.generate.content import LINES_PER_DAY_SF1
+
+    day = LINES_PER_DAY_SF1 * scale * BYTES_PER_LINE
+    return int(day * missing_days + day * (DAYS + 1) * WORK_SPACE_RATIO)
+
+
+def check_space(folder: Path, needed: int) -> None:
+    """Stop with one line, before any work, when ``folder``'s disk cannot hold ``needed`` bytes."""
+    existing = folder
+    while not existing.exists():
+        existing = existing.parent
+    free = shutil.disk_usage(existing).free
+    if free < needed:
+        sys.exit(
+            f"not enough disk space under {existing}: this step needs about "
+            f"{needed / 1e9:.1f} GB (data and a run's lake), {free / 1e9:.1f} GB free; free "
+            "some space or point C360_BENCH_CACHE at a larger disk"
+        )
+
+
 def ensure_data(scale: float) -> tuple[list[Path], Path]:
     """The cached days, generating them if needed; returns (30 days, the extra day).
 
@@ -56,6 +85,7 @@ def ensure_data(scale: float) -> tuple[list[Path], Path]:
     folder = CACHE / f"content-sf{scale:g}-seed{SEED}-v{GENERATOR_VERSION}"
     days = [START + timedelta(days=i) for i in range(DAYS + 1)]
     paths = [folder / "days" / f"{d:%Y%m%d}.json" for d in days]
+    check_space(CACHE, space_needed(scale, sum(not p.exists() for p in paths)))
     if not all(p.exists() for p in paths):
         context = multiprocessing.get_context("spawn")
         with context.Pool(1) as pool:

@@ -45,9 +45,11 @@ def _walls(entry: dict[str, Any], key: str) -> float | None:
     return median(values) if values else None
 
 
-#: (target, how to read the observed value from results.json, the test — None for a figure
-#: that is only recorded — and how to show it)
-Target = tuple[str, Callable[[dict[str, Any]], float | None], Callable[[float], bool] | None, str]
+#: (target, the step that measures it, how to read the observed value from results.json, the
+#: test — None for a figure that is only recorded — and how to show it)
+Target = tuple[
+    str, str, Callable[[dict[str, Any]], float | None], Callable[[float], bool] | None, str
+]
 
 
 def _ratio(results: dict[str, Any], engine: str) -> float | None:
@@ -74,33 +76,40 @@ def _peak(results: dict[str, Any], section: str) -> float | None:
 
 
 TARGETS: list[Target] = [
-    ("SF1 cold run ≤ 60 s", lambda r: _walls(r.get("content_pipeline", {}), "cold"),
+    ("SF1 cold run ≤ 60 s", "content", lambda r: _walls(r.get("content_pipeline", {}), "cold"),
      lambda v: v <= 60, "{:.1f} s"),
-    ("SF1 cold run ≤ 1.5 × the bare scan", _scan_ratio, lambda v: v <= 1.5, "{:.2f} ×"),
-    ("one new day ≤ 5 s", lambda r: _walls(r.get("content_pipeline", {}), "new_day"),
+    ("SF1 cold run ≤ 1.5 × the bare scan", "content", _scan_ratio, lambda v: v <= 1.5, "{:.2f} ×"),
+    ("one new day ≤ 5 s", "content", lambda r: _walls(r.get("content_pipeline", {}), "new_day"),
      lambda v: v <= 5, "{:.1f} s"),
-    ("SF1 peak RSS ≤ 4 GB", lambda r: _peak(r, "content_pipeline"),
+    ("SF1 peak RSS ≤ 4 GB", "content", lambda r: _peak(r, "content_pipeline"),
      lambda v: v <= 4096, "{:,.0f} MB"),
-    ("SF3 cold run completes", lambda r: _walls(r.get("content_sf3", {}), "cold"),
+    ("SF3 cold run completes", "sf3", lambda r: _walls(r.get("content_sf3", {}), "cold"),
      lambda v: v > 0, "{:.1f} s"),
-    ("SF3 peak RSS", lambda r: _peak(r, "content_sf3"), None, "{:,.0f} MB"),
-    ("DuckDB engine ≥ 20 × the PySpark baseline", lambda r: _ratio(r, "duckdb"),
+    ("SF3 peak RSS", "sf3", lambda r: _peak(r, "content_sf3"), None, "{:,.0f} MB"),
+    ("DuckDB engine ≥ 20 × the PySpark baseline", "engines", lambda r: _ratio(r, "duckdb"),
      lambda v: v >= 20, "{:.1f} ×"),
-    ("Spark engine ≥ 2 × the PySpark baseline", lambda r: _ratio(r, "spark"),
+    ("Spark engine ≥ 2 × the PySpark baseline", "engines", lambda r: _ratio(r, "spark"),
      lambda v: v >= 2, "{:.2f} ×"),
-    ("MariaDB load ≥ 200 k rows/s", lambda r: _load_rate(r, "MariaDB (LOAD"),
+    ("MariaDB load ≥ 200 k rows/s", "warehouse", lambda r: _load_rate(r, "MariaDB (LOAD"),
      lambda v: v >= 200_000, "{:,.0f} rows/s"),
-    ("PostgreSQL load ≥ 200 k rows/s", lambda r: _load_rate(r, "PostgreSQL"),
+    ("PostgreSQL load ≥ 200 k rows/s", "warehouse", lambda r: _load_rate(r, "PostgreSQL"),
      lambda v: v >= 200_000, "{:,.0f} rows/s"),
 ]  # fmt: skip
 
 
-def summarise(ran: list[str]) -> dict[str, Any]:
-    """Judge every target on the figures in results.json; write the summary section."""
+def summarise(ran: list[str], failed: list[str] | None = None) -> dict[str, Any]:
+    """Judge every target on the figures in results.json that the steps of this invocation
+    measured (``ran`` minus ``failed``); write the summary section.
+
+    A figure left in results.json by an earlier invocation is not judged: its target is "not
+    measured", like one whose step failed.
+    """
+    failed = failed or []
+    measured = set(ran) - set(failed)
     results = read_results()
     rows, verdicts = [], {}
-    for name, observe, test, shown in TARGETS:
-        value = observe(results)
+    for name, step, observe, test, shown in TARGETS:
+        value = observe(results) if step in measured else None
         if value is None:
             verdict = "not measured"
         elif test is None:
@@ -114,14 +123,14 @@ def summarise(ran: list[str]) -> dict[str, Any]:
 ## Summary: the targets (`benchmarks/suite.py`)
 
 Last suite run {info["date"]} on {info["cores"]} cores / {info["ram_gb"]} GB RAM (steps run:
-{", ".join(ran)}); each figure comes from the section below it of the same name, measured in
-that invocation.
+{", ".join(ran)}{"; failed: " + ", ".join(failed) if failed else ""}); each figure comes from
+the section below it of the same name, measured in that invocation.
 
 | target | observed | verdict |
 |---|---|---|
 {chr(10).join(rows)}
 """
-    summary = {"machine": info, "steps": ran, "targets": verdicts}
+    summary = {"machine": info, "steps": ran, "failed": failed, "targets": verdicts}
     write_section("summary", markdown, summary)
     print(markdown)
     return summary
@@ -138,10 +147,19 @@ def main() -> None:
     args = parser.parse_args()
     steps = args.only or list(STEPS)
     todo = commands(args)
+    failed = []
     for step in steps:
         print(f"== {step}: {' '.join(todo[step][1:])}", flush=True)
-        subprocess.run(todo[step], check=True)
-    summarise(steps)
+        code = subprocess.run(todo[step], check=False).returncode
+        if code != 0:
+            # The other steps still run; this one's targets are "not measured".
+            print(
+                f"step {step} failed (exit {code}); its targets are not measured", file=sys.stderr
+            )
+            failed.append(step)
+    summarise(steps, failed)
+    if failed:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -17,12 +17,9 @@ C360 = Path(sys.executable).parent / "c360"
 @pytest.mark.slow
 def test_bench_runs_the_content_step_and_judges_the_targets(tmp_path: Path) -> None:
     report, results = tmp_path / "benchmarks.md", tmp_path / "results.json"
-    env = {
-        **os.environ,
-        "C360_BENCH_REPORT": str(report),
-        "C360_BENCH_RESULTS": str(results),
-        "C360_BENCH_CACHE": str(tmp_path / "cache"),
-    }
+    env = _bench_env(tmp_path)
+    # Figures of an earlier invocation's engines step: not this invocation's to judge.
+    results.write_text(json.dumps({"spark_engines": {"baseline_s": [60.0], "spark_s": [10.0]}}))
     done = subprocess.run(
         [str(C360), "bench", "--only", "content", "--scale", "0.0003", "--repeat", "1"],
         env=env, capture_output=True, text=True, timeout=600, check=False,
@@ -49,6 +46,33 @@ def test_bench_runs_the_content_step_and_judges_the_targets(tmp_path: Path) -> N
 
     text = report.read_text()
     assert "| SF1 cold run ≤ 60 s |" in text and "## Content pipeline, scale 0.0003" in text
+
+
+def _bench_env(tmp_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "C360_BENCH_REPORT": str(tmp_path / "benchmarks.md"),
+        "C360_BENCH_RESULTS": str(tmp_path / "results.json"),
+        "C360_BENCH_CACHE": str(tmp_path / "cache"),
+    }
+
+
+def test_a_failing_step_is_one_line_and_its_targets_are_not_measured(tmp_path: Path) -> None:
+    """A step that cannot run (here: no disk for a huge scale) stops before any work with one
+    line; the suite still writes its summary, judges nothing of that step and exits non-zero."""
+    done = subprocess.run(
+        [str(C360), "bench", "--only", "content", "--scale", "1000000", "--repeat", "1"],
+        env=_bench_env(tmp_path), capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "not enough disk space" in done.stderr and "C360_BENCH_CACHE" in done.stderr
+    assert "step content failed" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "cache").exists()  # nothing generated
+
+    summary = json.loads((tmp_path / "results.json").read_text())["summary"]
+    assert summary["failed"] == ["content"]
+    assert {t["verdict"] for t in summary["targets"].values()} == {"not measured"}
+    assert "failed: content" in (tmp_path / "benchmarks.md").read_text()
 
 
 def test_bench_outside_a_checkout_says_so(tmp_path: Path) -> None:
