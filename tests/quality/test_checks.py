@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import date
 
 import ibis
+import ibis.expr.types as ir
 import pyarrow as pa
 import pytest
 
@@ -224,14 +225,19 @@ def test_composite_key_counts_repeats_and_nulls(engine: DuckDBEngine) -> None:
     assert got[("value_domain", "daily_category_usage", "category")] == (0.0, PASS)
 
 
-def test_foreign_keys_count_distinct_orphans(engine: DuckDBEngine) -> None:
-    fact = ibis.memtable(
+def _fact(date_keys: list[int], contract_keys: list[int], app_keys: list[int]) -> ir.Table:
+    """Three ``fact_usage`` rows on device 7 with the given keys."""
+    return ibis.memtable(
         pa.table({
-            "date_key": [20220401, 20220401, 20220402], "contract_key": [1, 2, 2],
-            "device_key": [7, 7, 7], "app_key": [5, 5, 6],
+            "date_key": date_keys, "contract_key": contract_keys,
+            "device_key": [7, 7, 7], "app_key": app_keys,
             "total_duration": [1, 2, 3], "records": [1, 1, 1],
         })
     )  # fmt: skip
+
+
+def test_foreign_keys_count_distinct_orphans(engine: DuckDBEngine) -> None:
+    fact = _fact([20220401, 20220401, 20220402], [1, 2, 2], [5, 5, 6])
     tables = {
         "fact_usage": fact,
         "dim_contract": ibis.memtable(pa.table({"contract_key": [1]})),
@@ -251,13 +257,7 @@ def test_foreign_keys_count_distinct_orphans(engine: DuckDBEngine) -> None:
 def test_fresh_partitions_scope_the_fact_references(engine: DuckDBEngine) -> None:
     # 20220401 was written by an earlier run; this run wrote 20220402 only. An orphan key in the
     # kept partition was looked up when it was written; in the new one it is found.
-    fact = ibis.memtable(
-        pa.table({
-            "date_key": [20220401, 20220402, 20220402], "contract_key": [9, 1, 2],
-            "device_key": [7, 7, 7], "app_key": [5, 5, 5],
-            "total_duration": [1, 2, 3], "records": [1, 1, 1],
-        })
-    )  # fmt: skip
+    fact = _fact([20220401, 20220402, 20220402], [9, 1, 2], [5, 5, 5])
     tables = {"fact_usage": fact, "dim_contract": ibis.memtable(pa.table({"contract_key": [2]}))}
     subject = ("foreign_key", "fact_usage", "contract_key → dim_contract")
     for built, orphans in (([20220402], 1.0), ([20220401, 20220402], 2.0), ([], 0.0)):
