@@ -160,8 +160,9 @@ def main() -> None:
         "| step | wall s (median) | CPU s | peak RSS MB | M lines/s | × bare scan |",
         "|---|---|---|---|---|---|",
     ]
+    info = machine()
     results: dict[str, object] = {
-        "machine": machine(), "scale": args.scale, "lines": lines,
+        "machine": info, "scale": args.scale, "lines": lines,
         "bytes": int(size_gb * 1e9), "runs": args.repeat,
     }  # fmt: skip
     for key, runs in steps.items():
@@ -187,7 +188,6 @@ def main() -> None:
             results[key]["stages_s"] = medians  # type: ignore[index]
             shown = ", ".join(f"{k} {v:.1f}" for k, v in medians.items() if k != "transform")
             stage_rows.append(f"* {titles[key]}: {shown}")
-    info = machine()
     markdown = f"""
 ## Content pipeline, scale {args.scale:g} (`benchmarks/content_pipeline.py`)
 
