@@ -90,8 +90,12 @@ def read_results() -> dict[str, Any]:
 
 
 def stage_timings(lake: Path) -> dict[str, float]:
-    """The stage timings of the last run recorded in a lake (``pipeline_runs.timings``)."""
+    """The stage and step timings of the last run recorded in a lake (``pipeline_runs``)."""
     import pyarrow.parquet as pq
 
-    runs = pq.read_table(lake / "_state" / "pipeline_runs.parquet", columns=["timings"])
-    return {k: float(v) for k, v in json.loads(runs.column("timings")[-1].as_py()).items()}
+    runs = pq.read_table(lake / "_state" / "pipeline_runs.parquet")
+    timings: dict[str, float] = {}
+    for column in ("timings", "step_timings"):
+        if column in runs.column_names and (value := runs.column(column)[-1].as_py()):
+            timings.update({k: float(v) for k, v in json.loads(value).items()})
+    return timings

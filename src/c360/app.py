@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,34 +20,15 @@ import pyarrow as pa
 
 from c360.config import C360Config, load_config
 from c360.console import NullReporter, Reporter
+from c360.reports import ClassifyReport, DemoReport, LoadReport, RunReport
 
 if TYPE_CHECKING:
     from c360.engines.base import Engine
     from c360.enrich.evaluate import Evaluation
     from c360.enrich.offline import OfflineClassifier
-    from c360.enrich.report import ClassifyReport
     from c360.enrich.store import AnswerStore
     from c360.generate.dataset import GenerateReport
-    from c360.pipeline import RunReport
-
-
-@dataclass(frozen=True)
-class DemoReport:
-    """A demo: the generated data and the run on it."""
-
-    generated: GenerateReport
-    run: RunReport
-    classify: ClassifyReport
-    warehouse: str
-
-
-@dataclass(frozen=True)
-class LoadReport:
-    """A copy of one warehouse's tables into another."""
-
-    target: str
-    tables: dict[str, int]
-    seconds: float
+    from c360.reports import ClassifyReport, RunReport
 
 
 class C360:
@@ -270,8 +250,7 @@ class C360:
     ) -> ClassifyReport:
         import time
 
-        from c360.enrich.report import ClassifyReport
-        from c360.rules.keywords import UNKNOWN
+            from c360.rules.keywords import UNKNOWN
 
         started = time.perf_counter()
         classifier = self._offline_classifier(lake, mapped=mapped, train=train, store=store)

@@ -23,8 +23,7 @@ from c360.errors import C360Error
 if TYPE_CHECKING:
     from c360.app import C360
     from c360.enrich.evaluate import Evaluation
-    from c360.enrich.report import ClassifyReport
-    from c360.pipeline import RunReport
+    from c360.reports import ClassifyReport, RunReport
 
 app = typer.Typer(
     name="c360",
@@ -450,7 +449,7 @@ def quality(
     """The data quality checks of the latest run (or of --run): failures and warnings first."""
     from rich.table import Table
 
-    from c360.quality.checks import show_value
+    from c360.reports import show_value
 
     with _guard(verbose):
         checks = _facade(config, {}, RichReporter()).quality(warehouse=warehouse, run_id=run_id)
@@ -516,7 +515,7 @@ def runs(
         table.add_column(column, no_wrap=True)
     errors = []
     for r in history.to_pylist():
-        seconds = sum(v for k, v in json.loads(r["timings"] or "{}").items() if "." not in k)
+        seconds = sum(json.loads(r["timings"] or "{}").values())
         counts = ((r.get("checks_failed") or 0, "F"), (r.get("checks_warned") or 0, "W"))
         checks = " ".join(f"{n}{what}" for n, what in counts if n) or "ok"
         if r.get("dq_failures_allowed"):
@@ -591,9 +590,8 @@ def _print_run(report: RunReport) -> None:
                       f"{report.search.searches_counted:,} searches by {report.search.users:,} "
                       f"users, months {', '.join(report.search.months)}")]
           if report.search else []),
-        ("time", f"{sum(v for k, v in report.timings.items() if '.' not in k):.1f} s ("
-                 + ", ".join(f"{k} {v:.1f}" for k, v in report.timings.items()
-                             if "." not in k) + ")"),
+        ("time", f"{report.seconds:.1f} s ("
+                 + ", ".join(f"{k} {v:.1f}" for k, v in report.stages.items()) + ")"),
         ("checks", _checks_line(report)),
         ("warehouse", report.warehouse),
         ("lake", str(report.lake)),

@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,7 +34,6 @@ from c360.errors import InputError, QualityError
 from c360.io.files import FileScan, SourceFile, find_content_files, scan
 from c360.io.state import FileRecord, IngestState, digest, write_atomic
 from c360.quality.checks import (
-    CheckResult,
     InputCounts,
     RunRows,
     foreign_key_probes,
@@ -50,9 +49,10 @@ from c360.quality.records import (
     write_history,
 )
 from c360.quality.runner import QualityRunner
+from c360.reports import RunReport
 from c360.rules import content as content_rules
 from c360.rules import star, unified
-from c360.search import SearchPipeline, SearchReport, answers_path, months_path
+from c360.search import SearchPipeline, answers_path, months_path
 from c360.sinks.base import Partitioned, Sink, TableFiles, table_paths, table_rows
 
 CONTENT = "content"
@@ -69,40 +69,6 @@ class RunRequest:
     search: Path | None = None
     mapping: Path | None = None
     bridge: Path | None = None
-
-
-@dataclass
-class RunReport:
-    """What a run did, for the summary, the run record and tests."""
-
-    run_id: str
-    started_at: datetime
-    window_start: date | None = None
-    window_end: date | None = None
-    files_found: int = 0
-    files_ingested: int = 0
-    files_unchanged: int = 0
-    rows_read: int = 0
-    rows_accepted: int = 0
-    rows_quarantined: int = 0
-    duplicates: int = 0
-    dates_built: int = 0
-    totals_mode: str = ""
-    contracts_profiled: int = 0
-    quarantine_reasons: dict[str, int] = field(default_factory=dict)
-    tables: dict[str, int] = field(default_factory=dict)
-    timings: dict[str, float] = field(default_factory=dict)
-    lake: Path | None = None
-    warehouse: str = ""
-    status: str = "running"
-    error: str | None = None
-    search: SearchReport | None = None
-    #: Input file names of the window.
-    input_files: list[str] = field(default_factory=list)
-    #: Rows of each output table.
-    rows_out: dict[str, int] = field(default_factory=dict)
-    #: Every data quality check of the run.
-    checks: list[CheckResult] = field(default_factory=list)
 
 
 class LakeLayout:
@@ -672,7 +638,9 @@ class ContentPipeline:
             "duplicates": report.duplicates,
             "contracts_profiled": report.contracts_profiled,
             "rows_out": json.dumps(report.rows_out, sort_keys=True) if report.rows_out else None,
-            "timings": json.dumps({k: round(v, 3) for k, v in report.timings.items()}),
+            "timings": json.dumps({k: round(v, 3) for k, v in report.stages.items()}),
+            "step_timings": json.dumps({k: round(v, 3) for k, v in report.steps.items()}),
+            "failed_stage": report.failed_stage,
             "checks_failed": len(quality.failures),
             "checks_warned": len(quality.warnings),
             "dq_failures_allowed": bool(quality.failures) and self.config.quality.allow_failures,
@@ -688,7 +656,8 @@ class ContentPipeline:
         try:
             yield
         finally:
-            report.timings[stage] = time.perf_counter() - start
+            seconds = time.perf_counter() - start
+            (report.steps if "." in stage else report.stages)[stage] = seconds
 
 
 #: The run's own records (published with every run, even one stopped by a check).

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,6 +27,7 @@ from c360.io.reference import read_keyword_labels
 from c360.io.state import FileRecord, IngestState, digest, read_json_state, write_json_atomic
 from c360.quality.checks import InputCounts, missing_days, reject_rates, search_probes
 from c360.quality.runner import QualityRunner
+from c360.reports import SearchReport
 from c360.rules import keywords as keyword_rules
 from c360.rules import search as search_rules
 
@@ -44,22 +44,6 @@ JUNK = ("bad_user_id", "no_letters")
 DAYS_PER_PASS = 31
 #: The search tables that carry a keyword's category (recomputed after a classification).
 CATEGORISED = ("keyword_category", "search_monthly_top", "customer_search_stats")
-
-
-@dataclass
-class SearchReport:
-    """What the search part of a run did."""
-
-    days_found: int = 0
-    days_ingested: int = 0
-    rows_read: int = 0
-    searches_counted: int = 0
-    duplicates: int = 0
-    users: int = 0
-    months: tuple[str, ...] = ()
-    skipped: dict[str, int] = field(default_factory=dict)
-    #: The day folders of the window.
-    folders: tuple[str, ...] = ()
 
 
 class SearchPipeline:

@@ -23,9 +23,9 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 from c360.config import SEARCH_CATEGORIES
-from c360.enrich.report import ClassifyReport
 from c360.enrich.store import Answer, AnswerStore
 from c360.errors import ConfigError
+from c360.reports import ClassifyReport
 
 #: The environment variable holding the API key (never a flag, never logged).
 API_KEY_VARIABLE = "C360_LLM_API_KEY"

@@ -22,6 +22,7 @@ import ibis
 
 from c360.catalog import TABLES
 from c360.config import CATEGORIES, OTHER_CATEGORY, SEARCH_CATEGORIES, C360Config, QualityConfig
+from c360.reports import FAIL, PASS, SKIPPED, WARN, CheckResult
 from c360.rules._keys import surrogate_key
 from c360.rules.content import CUSTOMER_TYPES, LEVELS
 from c360.rules.keywords import UNKNOWN
@@ -29,68 +30,6 @@ from c360.rules.search import TRENDING_TYPES
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
-
-PASS, WARN, FAIL, SKIPPED = "pass", "warn", "fail", "skipped"
-#: What each check measures, for messages and ``c360 quality``.
-DESCRIPTIONS: dict[str, str] = {
-    "content_reject_rate": "share of a content file's lines quarantined",
-    "content_missing_days": "days of the window without a content file",
-    "search_reject_rate": "share of a search day's rows not counted as a user's search",
-    "search_missing_days": "days between the first and last search day without a folder",
-    "search_null_user_rate": "share of search rows without a user_id",
-    "search_null_keyword_rate": "share of search rows without a keyword",
-    "unknown_device_rate": "share of counted content records with an unusable MAC",
-    "primary_key": "rows whose primary key is null or repeated",
-    "foreign_key": "distinct keys missing from the referenced table",
-    "value_domain": "rows with a value outside its allowed set or range",
-    "row_drift": "relative change of a table's rows against the median of earlier runs",
-}
-#: Checks whose observed value is a share (shown as a percentage).
-RATES = frozenset(
-    {
-        "content_reject_rate",
-        "search_reject_rate",
-        "search_null_user_rate",
-        "search_null_keyword_rate",
-        "unknown_device_rate",
-        "row_drift",
-    }
-)
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """One check on one subject: what was observed, the threshold, and the verdict."""
-
-    stage: str
-    check: str
-    table_name: str
-    subject: str
-    observed: float | None
-    threshold: float
-    severity: str
-    status: str
-
-    @property
-    def message(self) -> str:
-        """One line: ``content_reject_rate on 20220401.json: 12.0 % > 5.0 % (share of ...)``."""
-        where = self.table_name + (f" {self.subject}" if self.subject else "")
-        if self.observed is None:
-            return f"{self.check} on {where}: not measured ({DESCRIPTIONS[self.check]})"
-        sign = ">" if self.status in (WARN, FAIL) else "<="
-        return (
-            f"{self.check} on {where}: {show_value(self.check, self.observed)} {sign} "
-            f"{show_value(self.check, self.threshold)} ({DESCRIPTIONS[self.check]})"
-        )
-
-
-def show_value(check: str, value: float | None) -> str:
-    """An observed value or threshold as people read it: shares as percentages."""
-    if value is None:
-        return "—"
-    if check in RATES:
-        return f"{value * 100:.1f} %"
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.3f}"
 
 
 def judge(

@@ -35,6 +35,8 @@ RUNS_SCHEMA = pa.schema(
         ("contracts_profiled", pa.int64()),
         ("rows_out", pa.string()),
         ("timings", pa.string()),
+        ("step_timings", pa.string()),
+        ("failed_stage", pa.string()),
         ("checks_failed", pa.int64()),
         ("checks_warned", pa.int64()),
         ("dq_failures_allowed", pa.bool_()),

@@ -15,7 +15,8 @@ import pyarrow as pa
 
 from c360.config import QualityConfig
 from c360.errors import QualityError
-from c360.quality.checks import FAIL, WARN, CheckResult, Probe, judge
+from c360.quality.checks import Probe, judge
+from c360.reports import FAIL, WARN, CheckResult
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
