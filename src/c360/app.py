@@ -250,7 +250,7 @@ class C360:
     ) -> ClassifyReport:
         import time
 
-            from c360.rules.keywords import UNKNOWN
+        from c360.rules.keywords import UNKNOWN
 
         started = time.perf_counter()
         classifier = self._offline_classifier(lake, mapped=mapped, train=train, store=store)
