@@ -314,6 +314,12 @@ class C360:
         pipeline = ContentPipeline(engine, sink, self.config, reporter=self.reporter)
         return pipeline.reclassify(lake, mapping=mapped)
 
+    def spark_submit_script(self) -> Path:
+        """The script ``spark-submit`` runs to start c360 on a cluster."""
+        from c360.engines.spark import SUBMIT_SCRIPT
+
+        return Path(SUBMIT_SCRIPT)
+
     def runs(self, *, warehouse: str | None = None, limit: int | None = 20) -> pa.Table:
         """Past runs, newest first: window, inputs, rows in and out, timings, checks, status."""
         runs = self.read_table("pipeline_runs", warehouse=warehouse)
