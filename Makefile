@@ -9,6 +9,7 @@ LOCK := requirements/dev.lock
 STAMP := $(VENV)/.installed
 SCALE ?= 0.01
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 .PHONY: help install demo test check lint format typecheck imports bench clean lock
 
@@ -47,8 +48,8 @@ typecheck: install ## mypy --strict on the package
 imports: install ## check the import layers (import-linter)
 	$(BIN)/lint-imports
 
-bench: install ## run the benchmark suite (SF1, engines, warehouses, SF3) against the targets
-	$(BIN)/c360 bench
+bench: install ## run the benchmark suite against the targets (BENCH_ARGS="--only content --repeat 1")
+	$(BIN)/python benchmarks/suite.py $(BENCH_ARGS)
 
 lock: ## re-resolve requirements/dev.lock from pyproject.toml
 	$(UV) pip compile pyproject.toml --extra dev --python-version 3.11 -o $(LOCK)

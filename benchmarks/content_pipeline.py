@@ -56,7 +56,7 @@ WORK_SPACE_RATIO = 0.7
 def space_needed(scale: float, missing_days: int) -> int:
     """Bytes of free disk the step needs: the days still to generate, plus a run's lake and
     warehouse for the whole month."""
-    from c360.generate.content import LINES_PER_DAY_SF1
+    from c360.generate.content_logs import LINES_PER_DAY_SF1
 
     day = LINES_PER_DAY_SF1 * scale * BYTES_PER_LINE
     return int(day * missing_days + day * (DAYS + 1) * WORK_SPACE_RATIO)
@@ -94,7 +94,7 @@ def ensure_data(scale: float) -> tuple[list[Path], Path]:
 
 
 def _generate(scale: float, days: list[date], paths: list[Path]) -> None:
-    from c360.generate.content import LINES_PER_DAY_SF1, contracts_per_sf1, write_content_day
+    from c360.generate.content_logs import LINES_PER_DAY_SF1, contracts_per_sf1, write_content_day
     from c360.generate.population import make_population
 
     lines = max(1, round(LINES_PER_DAY_SF1 * scale))

@@ -13,17 +13,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
-import threading
-import time
+from contextlib import AbstractContextManager
 from datetime import date, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
-from _harness import CACHE, Measurement, machine, measure, median, write_section
+from _harness import CACHE, ROOT, Measurement, machine, measure, median, write_section
 
 BIN = Path(sys.executable).parent
 SEED = 42
@@ -35,9 +31,9 @@ KEYWORDS = 40_000
 
 def ensure_search(scale: float) -> tuple[Path, Path, int]:
     """The cached search folders and a one-day content folder; returns them and the row count."""
-    from c360.generate.content import write_content_day
+    from c360.generate.content_logs import write_content_day
     from c360.generate.population import make_population
-    from c360.generate.search import ROWS_PER_DAY_SF1, write_search_day
+    from c360.generate.search_logs import ROWS_PER_DAY_SF1, write_search_day
 
     root = CACHE / f"search-sf{scale:g}-seed{SEED}-v1"
     search, content = root / "log_search", root / "log_content"
@@ -54,25 +50,13 @@ def ensure_search(scale: float) -> tuple[Path, Path, int]:
     return search, content, rows * DAYS
 
 
-class _Handler(BaseHTTPRequestHandler):
-    def log_message(self, *args: Any) -> None:
-        return
+def _fake_llm() -> AbstractContextManager[tuple[object, str]]:
+    """The tests' fake OpenAI-compatible server (``tests/_fake_llm.py``), answering every request
+    after ``LATENCY_S``; yields its state and its base URL."""
+    sys.path.append(str(ROOT / "tests"))
+    from _fake_llm import serve_fake_llm
 
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        keywords = json.loads(body["messages"][1]["content"])["keywords"]
-        time.sleep(LATENCY_S)
-        labels = {k: ("Drama", "Action", "News")[len(k) % 3] for k in keywords}
-        answer = {
-            "choices": [{"message": {"content": json.dumps({"labels": labels})}}],
-            "usage": {"total_tokens": 12 * len(keywords)},
-        }
-        data = json.dumps(answer).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+    return serve_fake_llm(delay_s=LATENCY_S)
 
 
 CLASSIFY = """
@@ -101,23 +85,19 @@ def main() -> None:
     cold: list[Measurement] = []
     warm: list[Measurement] = []
     classify: list[Measurement] = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    for i in range(args.repeat):
-        shutil.rmtree(work, ignore_errors=True)
-        cold.append(measure(run))
-        warm.append(measure(run))
-        store = work / f"answers-{i}.sqlite"
-        command = [sys.executable, "-c", CLASSIFY, url, str(store), str(KEYWORDS)]
-        classify.append(measure([*command, str(CONCURRENCY), str(BATCH)]))
-        print(
-            f"round {i + 1}: cold {cold[-1].wall_s:.1f}s warm {warm[-1].wall_s:.1f}s "
-            f"classify {classify[-1].wall_s:.1f}s",
-            flush=True,
-        )
-    server.shutdown()
+    with _fake_llm() as (_, url):
+        for i in range(args.repeat):
+            shutil.rmtree(work, ignore_errors=True)
+            cold.append(measure(run))
+            warm.append(measure(run))
+            store = work / f"answers-{i}.sqlite"
+            command = [sys.executable, "-c", CLASSIFY, url, str(store), str(KEYWORDS)]
+            classify.append(measure([*command, str(CONCURRENCY), str(BATCH)]))
+            print(
+                f"round {i + 1}: cold {cold[-1].wall_s:.1f}s warm {warm[-1].wall_s:.1f}s "
+                f"classify {classify[-1].wall_s:.1f}s",
+                flush=True,
+            )
 
     info = machine()
     ceiling = CONCURRENCY * BATCH / LATENCY_S

@@ -1,4 +1,4 @@
-"""The whole benchmark in one invocation (`make bench`, `c360 bench`), judged against the targets.
+"""The whole benchmark in one invocation (`make bench`), judged against the targets.
 
 Runs, in order and each step in its own processes: the content pipeline at SF1 (bare scan of the
 raw JSON, cold run, one new day), the engines against a seed-style PySpark job at SF0.1 and the
@@ -9,6 +9,10 @@ this run met it (`summary` in results.json).
 
     python benchmarks/suite.py                      # everything, as the targets define it
     python benchmarks/suite.py --only content       # one step (content, engines, warehouse, sf3)
+    make bench BENCH_ARGS="--only content --repeat 1"   # one step, once, through make
+
+It runs from a source checkout with the virtualenv's python: the benchmarks are not part of the
+installed package.
 """
 
 from __future__ import annotations

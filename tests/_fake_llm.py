@@ -1,6 +1,7 @@
 """A real local HTTP server speaking the OpenAI chat-completions protocol, with injected faults.
 
-The ``fake_llm`` fixture (in ``conftest.py``) starts one per test."""
+The ``fake_llm`` fixture (in ``conftest.py``) starts one per test; the search benchmark
+(``benchmarks/search_pipeline.py``) starts one that answers after a fixed latency."""
 
 from __future__ import annotations
 
@@ -78,9 +79,10 @@ def _handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def serve_fake_llm() -> Iterator[tuple[FakeLLM, str]]:
-    """Start the server on a free port; yields its state and its base URL (``.../v1``)."""
-    state = FakeLLM()
+def serve_fake_llm(*, delay_s: float = 0.0) -> Iterator[tuple[FakeLLM, str]]:
+    """Start the server on a free port, answering each request after ``delay_s``; yields its state
+    and its base URL (``.../v1``)."""
+    state = FakeLLM(delay_s=delay_s)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

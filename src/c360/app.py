@@ -1,17 +1,25 @@
 """The application façade: every use case of c360 as one object.
 
-The CLI (and later the API and the dashboard) are thin shells over :class:`C360`; notebooks and
-orchestrators call it directly::
+The shells (the CLI, and the API, the stream commands and the Airflow DAG to come) are thin
+layers over :class:`C360`; notebooks and orchestrators call it directly::
 
     from c360.app import C360
     report = C360().run("data/raw/log_content", warehouse="c360.duckdb", lake="data/lake")
     stats = C360().read_table("customer_content_stats", warehouse="c360.duckdb")
+
+A run is four stages, each also a method that an orchestrator task can call alone on a lake (the
+run in progress is kept in the lake between them)::
+
+    app = C360()
+    app.ingest("data/raw/log_content", lake="data/lake", search="data/raw/log_search")
+    app.transform(lake="data/lake")
+    app.check(lake="data/lake")
+    app.publish(lake="data/lake", warehouse="c360.duckdb")
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,15 +28,13 @@ import pyarrow as pa
 
 from c360.config import C360Config, load_config
 from c360.console import NullReporter, Reporter
+from c360.context import STAGES, RunRequest
+from c360.errors import ConfigError, InputError
 from c360.reports import ClassifyReport, DemoReport, LoadReport, RunReport
 
 if TYPE_CHECKING:
-    from c360.engines.base import Engine
     from c360.enrich.evaluate import Evaluation
-    from c360.enrich.offline import OfflineClassifier
-    from c360.enrich.store import AnswerStore
     from c360.generate.dataset import GenerateReport
-    from c360.reports import ClassifyReport, RunReport
 
 
 class C360:
@@ -63,6 +69,8 @@ class C360:
         )
         return generate_dataset(request, reporter=self.reporter)
 
+    # -- a batch run and its stages -----------------------------------------------------------
+
     def run(
         self,
         content: Path | str,
@@ -75,45 +83,86 @@ class C360:
         mapping: Path | str | None = None,
         bridge: Path | str | None = None,
     ) -> RunReport:
-        """Ingest new content (and search) files, rebuild the window's tables, publish them."""
-        from c360.engines import create_engine
-        from c360.errors import ConfigError
-        from c360.pipeline import ContentPipeline, LakeLayout, RunRequest
-        from c360.sinks import create_sink
+        """Ingest new content (and search) files, rebuild the window's tables, check them and
+        publish them: the four stages below, in one go."""
+        request = self._request(content, lake, start, end, search, mapping, bridge)
+        return self._stages(STAGES, request=request, lake=request.lake, warehouse=warehouse)
 
+    def ingest(
+        self,
+        content: Path | str,
+        *,
+        lake: Path | str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+        search: Path | str | None = None,
+        mapping: Path | str | None = None,
+        bridge: Path | str | None = None,
+    ) -> RunReport:
+        """Stage 1 of a run: start a run of the window and bring its new or changed inputs into
+        the lake's bronze, checked. ``mapping`` and ``bridge`` are used by the transform."""
+        request = self._request(content, lake, start, end, search, mapping, bridge)
+        return self._stages(["ingest"], request=request, lake=request.lake)
+
+    def transform(self, *, lake: Path | str | None = None) -> RunReport:
+        """Stage 2: build every output table of the run in progress into the lake's gold."""
+        return self._stages(["transform"], lake=self._lake(lake))
+
+    def check(self, *, lake: Path | str | None = None, warehouse: str | None = None) -> RunReport:
+        """Stage 3: check the run's output tables; a failure stops the run (its records go to
+        ``warehouse`` when one is given)."""
+        return self._stages(["check"], lake=self._lake(lake), warehouse=warehouse)
+
+    def publish(self, *, lake: Path | str | None = None, warehouse: str | None = None) -> RunReport:
+        """Stage 4: publish the checked run's tables and records into the warehouse at once."""
+        return self._stages(["publish"], lake=self._lake(lake), warehouse=warehouse or "")
+
+    def _request(
+        self,
+        content: Path | str,
+        lake: Path | str | None,
+        start: date | None,
+        end: date | None,
+        search: Path | str | None,
+        mapping: Path | str | None,
+        bridge: Path | str | None,
+    ) -> RunRequest:
         if start and end and start > end:
             raise ConfigError(f"--from {start} is after --to {end}")
-        lake_path = Path(lake) if lake is not None else self.config.paths.lake
-        sink = create_sink(warehouse or self.config.paths.warehouse)
-        request = RunRequest(
-            content=Path(content),
-            lake=lake_path,
-            start=start,
-            end=end,
-            search=Path(search) if search is not None else None,
-            mapping=Path(mapping) if mapping is not None else None,
-            bridge=Path(bridge) if bridge is not None else None,
-        )
-        scratch = str(LakeLayout(lake_path).scratch)
-        with (
-            self._locked(lake_path, "run"),
-            create_engine(self.config.engine, scratch=scratch) as engine,
-        ):
-            pipeline = ContentPipeline(engine, sink, self.config, reporter=self.reporter)
-            return pipeline.run(request)
 
-    @contextmanager
-    def _locked(self, lake: Path, command: str) -> Iterator[None]:
-        """One run per lake at a time (see :mod:`c360.io.lock`)."""
-        from c360.io.lock import lake_lock
+        def path(value: Path | str | None) -> Path | None:
+            return Path(value) if value is not None else None
 
-        with lake_lock(lake, command=command) as stale:
-            if stale:
-                self.reporter.warn(
-                    f"the previous run on this lake stopped without finishing ({stale}); "
-                    "this run completes its work"
-                )
-            yield
+        return RunRequest(
+            lake=self._lake(lake), content=Path(content), start=start, end=end,
+            search=path(search), mapping=path(mapping), bridge=path(bridge),
+        )  # fmt: skip
+
+    def _lake(self, lake: Path | str | None) -> Path:
+        return Path(lake) if lake is not None else self.config.paths.lake
+
+    def _stages(
+        self,
+        names: Sequence[str],
+        *,
+        lake: Path,
+        request: RunRequest | None = None,
+        warehouse: str | None = None,
+    ) -> RunReport:
+        """Run ``names`` of a new run (``request``) or of the run in progress in ``lake``.
+        ``warehouse`` "" means the configured one; None, no warehouse."""
+        from c360.lake.layout import LakeLayout
+        from c360.runs.batch import open_run, run_stages
+        from c360.sinks import create_sink
+
+        sink = None
+        if warehouse is not None or "publish" in names:
+            sink = create_sink(warehouse or self.config.paths.warehouse)
+        with open_run(
+            request, lake=LakeLayout(lake), config=self.config, reporter=self.reporter,
+            command=names[0] if len(names) == 1 else "run", sink=sink,
+        ) as ctx:  # fmt: skip
+            return run_stages(ctx, names)
 
     def demo(self, out: Path | str, *, scale: float = 0.01, seed: int = 42) -> DemoReport:
         """Generate a small data set under ``out``, run the whole pipeline on it and classify
@@ -172,147 +221,45 @@ class C360:
         arrive. ``train_from_llm`` retrains the local model from the stored LLM answers (plus the
         lexicon and the user's mapping), keeps it in the lake, and classifies the rest with it.
         """
-        from c360.errors import ConfigError
+        from c360.engines import create_engine
+        from c360.lake.layout import LakeLayout
+        from c360.lake.lock import lake_lock
+        from c360.runs.classify import ClassifyRequest, classify_keywords
+        from c360.sinks import create_sink
 
         if train_from_llm and (llm_base_url or llm_model):
             raise ConfigError("--train-from-llm works offline: give it without --llm-base-url")
-        lake_path = Path(lake) if lake is not None else self.config.paths.lake
-        with self._locked(lake_path, "classify"):
-            return self._classify(
-                lake_path, warehouse, llm_base_url, llm_model,
-                {"concurrency": concurrency, "batch_size": batch_size,
-                     "budget_requests": budget_requests, "budget_tokens": budget_tokens},
-                train_from_llm=train_from_llm,
+        request = ClassifyRequest(
+            llm_base_url, llm_model,
+            {"concurrency": concurrency, "batch_size": batch_size,
+             "budget_requests": budget_requests, "budget_tokens": budget_tokens},
+            train_from_llm=train_from_llm,
+        )  # fmt: skip
+        layout = LakeLayout(self._lake(lake))
+        with (
+            lake_lock(layout.root, command="classify"),
+            create_engine(self.config.engine, scratch=str(layout.scratch)) as engine,
+        ):
+            sink = create_sink(warehouse or self.config.paths.warehouse)
+            return classify_keywords(
+                request, engine=engine, lake=layout, config=self.config, sink=sink,
+                reporter=self.reporter,
             )  # fmt: skip
-
-    def _classify(
-        self,
-        lake_path: Path,
-        warehouse: str | None,
-        llm_base_url: str | None,
-        llm_model: str | None,
-        llm_options: dict[str, Any],
-        *,
-        train_from_llm: bool,
-    ) -> ClassifyReport:
-        from c360.engines import create_engine
-        from c360.enrich.store import AnswerStore
-        from c360.pipeline import LakeLayout
-        from c360.search import answers_path, keyword_frequencies, mapped_keywords
-
-        scratch = str(LakeLayout(lake_path).scratch)
-        with create_engine(self.config.engine, scratch=scratch) as engine:
-            keywords = keyword_frequencies(engine, lake_path)
-            # The user's mapping as the last run used it: it decides before any classifier.
-            mapped = mapped_keywords(engine, lake_path)
-            store = AnswerStore(answers_path(lake_path))
-            try:
-                self.reporter.stage("classify", total=1)
-                if llm_base_url or llm_model:
-                    from c360.enrich.llm import LLMClassifier, LLMSettings
-
-                    settings = LLMSettings.from_environment(
-                        llm_base_url or "", llm_model or "", **llm_options
-                    )
-                    report = LLMClassifier(settings, store).classify(
-                        [k for k in keywords if k not in mapped]
-                    )
-                else:
-                    report = self._classify_offline(
-                        keywords, mapped, store, lake_path, train=train_from_llm
-                    )
-                self.reporter.advance(f"{report.answered:,} keywords answered")
-            finally:
-                store.close()
-            report.tables = self._republish(engine, lake_path, warehouse, mapped)
-        return report
 
     def evaluate(self, labels: Path | str, *, lake: Path | str | None = None) -> Evaluation:
         """Agreement of the offline classifier (the lake's trained one, else the out-of-the-box
         one) with a ``keyword,category`` CSV: overall, per genre, confusion matrix."""
         from c360.enrich.evaluate import evaluate
         from c360.io.reference import read_keyword_labels
+        from c360.lake.layout import LakeLayout
+        from c360.runs.classify import offline_classifier
 
         reference = read_keyword_labels(Path(labels))
-        lake_path = Path(lake) if lake is not None else self.config.paths.lake
-        classifier = self._offline_classifier(lake_path, mapped={}, train=False)
+        classifier = offline_classifier(
+            LakeLayout(self._lake(lake)), self.reporter, mapped={}, train=False
+        )
         answers = classifier.classify(list(reference), threshold=self.config.classify.threshold)
         return evaluate(answers, reference)
-
-    def _classify_offline(
-        self,
-        keywords: list[str],
-        mapped: dict[str, str],
-        store: AnswerStore,
-        lake: Path,
-        *,
-        train: bool,
-    ) -> ClassifyReport:
-        import time
-
-        from c360.rules.keywords import UNKNOWN
-
-        started = time.perf_counter()
-        classifier = self._offline_classifier(lake, mapped=mapped, train=train, store=store)
-        final = store.known("llm")
-        todo = [k for k in keywords if k not in final and k not in mapped]
-        answers = classifier.classify(todo, threshold=self.config.classify.threshold)
-        store.add(answers)
-        report = ClassifyReport(asked=len(todo), seconds=time.perf_counter() - started)
-        report.answered = sum(a.category != UNKNOWN for a in answers)
-        report.model = classifier.version
-        report.trained_on = classifier.labels
-        return report
-
-    def _offline_classifier(
-        self,
-        lake: Path,
-        *,
-        mapped: dict[str, str],
-        train: bool,
-        store: AnswerStore | None = None,
-    ) -> OfflineClassifier:
-        """The lake's trained classifier; a new one from the stored LLM answers when ``train``;
-        else one from the lexicon and the mapping."""
-        from c360.enrich.offline import Label, OfflineClassifier, lexicon_labels
-        from c360.errors import InputError
-        from c360.search import model_path
-
-        path = model_path(lake)
-        if not train and path.exists():
-            return OfflineClassifier.load(path)
-        labels = lexicon_labels() + [Label(k, c, "mapping") for k, c in mapped.items()]
-        if train:
-            llm = store.all("llm") if store is not None else []
-            if not llm:
-                raise InputError(
-                    f"no LLM answers in {lake} to train from; run `c360 classify --llm-base-url "
-                    "URL --llm-model NAME` first"
-                )
-            labels += [Label(a.keyword, a.category, "llm") for a in llm]
-        self.reporter.info(f"training the keyword model on {len(labels):,} labels")
-        classifier = OfflineClassifier.train(labels)
-        if train:
-            classifier.save(path)
-        return classifier
-
-    def _republish(
-        self, engine: Engine, lake: Path, warehouse: str | None, mapped: dict[str, str]
-    ) -> dict[str, int]:
-        """Recompute and publish the tables that show a keyword's genre (none when the last
-        run had no search logs)."""
-        from c360.pipeline import ContentPipeline
-        from c360.search import months_path
-        from c360.sinks import create_sink
-
-        if not months_path(lake).exists():
-            self.reporter.warn(
-                "the last run had no search logs: answers are kept for the next `c360 run --search`"
-            )
-            return {}
-        sink = create_sink(warehouse or self.config.paths.warehouse)
-        pipeline = ContentPipeline(engine, sink, self.config, reporter=self.reporter)
-        return pipeline.reclassify(lake, mapping=mapped)
 
     def spark_submit_script(self) -> Path:
         """The script ``spark-submit`` runs to start c360 on a cluster."""
@@ -329,8 +276,6 @@ class C360:
     def quality(self, *, warehouse: str | None = None, run_id: str | None = None) -> pa.Table:
         """The data quality checks of one run (default: the latest), failures first."""
         import pyarrow as pa
-
-        from c360.errors import InputError
 
         if run_id is None:
             latest = self.runs(warehouse=warehouse, limit=1)

@@ -1,16 +1,71 @@
-"""The output tables: names, keys, indexes and descriptions, shared by every sink."""
+"""The output tables and their contracts, shared by every sink and by the data quality checks.
+
+A :class:`TableSpec` is the whole contract of one table (as a SQLMesh model's meta is): its grain
+and indexes, the keys it references, the values its columns may take, the columns that must not
+be negative, how it is partitioned and whether its rows grow with the window. The checks of
+:mod:`c360.quality.checks` are derived from it; the groups of tables that runs handle together
+(:data:`RECORD_TABLES`, :data:`CATEGORISED_TABLES`, :data:`DAILY_SUMMARY_TABLES`) are read off it.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from c360.config import C360Config
+
+#: A named set of allowed values; :func:`domain_values` resolves each name with the config.
+Domain = Literal[
+    "activeness",
+    "level",
+    "customer_type",
+    "content_category",
+    "app_category",
+    "keyword_genre",
+    "rfm_score",
+    "decision_source",
+    "trending_type",
+]
+#: Tables that runs handle together: the run's own records, the tables that carry a keyword's
+#: category (recomputed after a keyword classification), the daily summaries.
+Group = Literal["records", "categorised", "daily_summary"]
+
+
+def domain_values(config: C360Config) -> dict[Domain, tuple[object, ...]]:
+    """The allowed values of every :data:`Domain` under ``config``.
+
+    The values are those of the rules and the config, imported here rather than at the top:
+    the rules load Ibis, which a sink that only reads table names and keys does not need.
+    """
+    from c360.config import CATEGORIES, OTHER_CATEGORY, SEARCH_CATEGORIES
+    from c360.rules.content import CUSTOMER_TYPES, LEVELS
+    from c360.rules.keywords import UNKNOWN
+    from c360.rules.search import TRENDING_TYPES
+
+    content = tuple(name for name, _ in CATEGORIES)
+    return {
+        "activeness": config.profile.activeness_labels,
+        "level": LEVELS,
+        "customer_type": CUSTOMER_TYPES,
+        "content_category": content,
+        "app_category": (*content, OTHER_CATEGORY),
+        "keyword_genre": (*SEARCH_CATEGORIES, UNKNOWN),
+        "rfm_score": (1, 2, 3, 4),
+        "decision_source": ("mapping", "llm", "model", "rule"),
+        "trending_type": TRENDING_TYPES,
+    }
 
 
 @dataclass(frozen=True)
 class TableSpec:
-    """What a sink needs to create a table well."""
+    """The contract of one table: what a sink needs to create it well and what the checks hold
+    its rows to."""
 
     name: str
     description: str
+    #: The grain: columns that identify a row (each table's primary key check).
     primary_key: tuple[str, ...] = ()
     indexes: tuple[tuple[str, ...], ...] = ()
     layer: str = "gold"
@@ -18,6 +73,25 @@ class TableSpec:
     source: str = "content"
     #: What it is made from: other tables, or lake layers such as ``bronze/content``.
     inputs: tuple[str, ...] = ()
+    #: Foreign keys: column → (table, column) whose values it must be among.
+    references: Mapping[str, tuple[str, str]] = field(default_factory=dict, hash=False)
+    #: Column → the domain of its allowed values (null is allowed where the rules produce it).
+    domains: Mapping[str, Domain] = field(default_factory=dict, hash=False)
+    #: Columns that must not be negative.
+    non_negative: tuple[str, ...] = ()
+    #: The column whose every value is one partition of the stored table (None: one file).
+    partition_by: str | None = None
+    #: Whether its rows grow with the window's length (row drift is then measured per day).
+    per_window_day: bool = False
+    #: The group of tables it is handled with, if any.
+    group: Group | None = None
+
+    def allowed_values(self, config: C360Config) -> dict[str, tuple[object, ...]]:
+        """Column → its allowed values under ``config``, for the columns with a domain."""
+        if not self.domains:
+            return {}
+        values = domain_values(config)
+        return {column: values[domain] for column, domain in self.domains.items()}
 
 
 TABLES: dict[str, TableSpec] = {
@@ -28,12 +102,31 @@ TABLES: dict[str, TableSpec] = {
             "One row per contract: seconds per category, activeness, taste, RFM and segment.",
             primary_key=("contract",),
             inputs=("bronze/content",),
+            domains={
+                "activeness": "activeness",
+                "level_activeness": "level",
+                "customer_type": "customer_type",
+                "most_watch": "content_category",
+                "recency_score": "rfm_score",
+                "frequency_score": "rfm_score",
+                "monetary_score": "rfm_score",
+            },
+            non_negative=("total_duration", "active_days", "recency_days", "devices"),
         ),
         TableSpec(
             "fact_usage",
             "Viewing facts, grain date x contract x device x app: seconds and records.",
             indexes=(("date_key",), ("contract_key",)),
             inputs=("bronze/content",),
+            references={
+                "contract_key": ("dim_contract", "contract_key"),
+                "device_key": ("dim_device", "device_key"),
+                "app_key": ("dim_app", "app_key"),
+                "date_key": ("dim_date", "date_key"),
+            },
+            non_negative=("total_duration", "records"),
+            partition_by="date_key",
+            per_window_day=True,
         ),
         TableSpec(
             "dim_contract",
@@ -53,30 +146,39 @@ TABLES: dict[str, TableSpec] = {
             "Apps and their content category.",
             primary_key=("app_key",),
             inputs=("bronze/content",),
+            domains={"category": "app_category"},
         ),
         TableSpec(
             "dim_date",
             "Calendar of the window.",
             primary_key=("date_key",),
             inputs=("bronze/content",),
+            per_window_day=True,
         ),
         TableSpec(
             "daily_category_usage",
             "Per day and category: seconds, records, active contracts.",
             primary_key=("date", "category"),
             inputs=("bronze/content",),
+            domains={"category": "app_category"},
+            per_window_day=True,
+            group="daily_summary",
         ),
         TableSpec(
             "daily_app_usage",
             "Per day and app: seconds, records, active contracts.",
             primary_key=("date", "app_name"),
             inputs=("bronze/content",),
+            per_window_day=True,
+            group="daily_summary",
         ),
         TableSpec(
             "daily_active_contracts",
             "Per day: active contracts and contracts counted in the profile.",
             primary_key=("date",),
             inputs=("bronze/content",),
+            per_window_day=True,
+            group="daily_summary",
         ),
         TableSpec(
             "top_apps",
@@ -90,6 +192,7 @@ TABLES: dict[str, TableSpec] = {
             indexes=(("reason",), ("file_date",)),
             layer="quality",
             inputs=("bronze/content",),
+            per_window_day=True,
         ),
         TableSpec(
             "customer_360",
@@ -97,6 +200,7 @@ TABLES: dict[str, TableSpec] = {
             primary_key=("contract",),
             indexes=(("user_id",),),
             inputs=("customer_content_stats", "customer_search_stats", "reference/bridge"),
+            references={"contract": ("customer_content_stats", "contract")},
         ),
         TableSpec(
             "search_monthly_top",
@@ -104,6 +208,10 @@ TABLES: dict[str, TableSpec] = {
             primary_key=("user_id", "month"),
             source="search",
             inputs=("bronze/search", "keyword_category"),
+            references={"most_search": ("keyword_category", "keyword_norm")},
+            domains={"category": "keyword_genre"},
+            non_negative=("search_count",),
+            group="categorised",
         ),
         TableSpec(
             "keyword_category",
@@ -111,6 +219,8 @@ TABLES: dict[str, TableSpec] = {
             primary_key=("keyword_norm",),
             source="search",
             inputs=("bronze/search", "reference/mapping", "state/keyword_answers"),
+            domains={"category": "keyword_genre", "source": "decision_source"},
+            group="categorised",
         ),
         TableSpec(
             "customer_search_stats",
@@ -118,6 +228,12 @@ TABLES: dict[str, TableSpec] = {
             primary_key=("user_id",),
             source="search",
             inputs=("search_monthly_top",),
+            domains={
+                "category_prev": "keyword_genre",
+                "category_curr": "keyword_genre",
+                "trending_type": "trending_type",
+            },
+            group="categorised",
         ),
         TableSpec(
             "search_quality",
@@ -126,6 +242,7 @@ TABLES: dict[str, TableSpec] = {
             layer="quality",
             source="search",
             inputs=("bronze/search",),
+            per_window_day=True,
         ),
         TableSpec(
             "quarantine_search",
@@ -134,6 +251,7 @@ TABLES: dict[str, TableSpec] = {
             layer="quality",
             source="search",
             inputs=("bronze/search",),
+            per_window_day=True,
         ),
         TableSpec(
             "ingested_files",
@@ -148,6 +266,7 @@ TABLES: dict[str, TableSpec] = {
             primary_key=("run_id",),
             layer="state",
             source="run",
+            group="records",
         ),
         TableSpec(
             "dq_results",
@@ -155,6 +274,7 @@ TABLES: dict[str, TableSpec] = {
             indexes=(("run_id",), ("status",)),
             layer="state",
             source="run",
+            group="records",
         ),
         TableSpec(
             "table_lineage",
@@ -162,6 +282,7 @@ TABLES: dict[str, TableSpec] = {
             indexes=(("run_id",), ("table_name",)),
             layer="state",
             source="run",
+            group="records",
         ),
     )
 }
@@ -256,3 +377,20 @@ COLUMNS: dict[str, str] = {
 def tables_of(source: str) -> list[str]:
     """Names of the tables a part of a run produces (``content``, ``search`` or ``run``)."""
     return [name for name, spec in TABLES.items() if spec.source == source]
+
+
+def tables_in(group: Group) -> tuple[str, ...]:
+    """Names of the tables of a group, in catalog order.
+
+    >>> tables_in("daily_summary")
+    ('daily_category_usage', 'daily_app_usage', 'daily_active_contracts')
+    """
+    return tuple(name for name, spec in TABLES.items() if spec.group == group)
+
+
+#: The run's own records (published with every run, even one stopped by a check).
+RECORD_TABLES = tables_in("records")
+#: The tables that carry a keyword's category: recomputed after a keyword classification.
+CATEGORISED_TABLES = tables_in("categorised")
+#: The daily summaries, built per date of the window beside the fact's partitions.
+DAILY_SUMMARY_TABLES = tables_in("daily_summary")

@@ -13,6 +13,9 @@ class C360Error(Exception):
     """Base of every c360 error. ``str(err)`` is a one-line message meant for the user."""
 
     transient: bool = False
+    #: The stage of a run that raised it (``ingest``, ``transform``, ``check``, ``publish``),
+    #: set by the stage wrapper.
+    stage: str | None = None
 
 
 class TerminalError(C360Error):

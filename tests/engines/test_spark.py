@@ -17,10 +17,11 @@ import pytest
 from typer.testing import CliRunner
 
 from _support import TOLERANT, content_line, write_day, write_known_days
-from c360.cli import app
 from c360.config import EngineConfig
-from c360.engines.spark import SUBMIT_SCRIPT, start_session
+from c360.engines.spark import SUBMIT_SCRIPT
+from c360.engines.spark_session import start_session
 from c360.errors import EngineError
+from c360.shells.cli import app
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 BIN = Path(sys.executable).parent
@@ -197,7 +198,7 @@ def test_no_java_is_one_line(tmp_path: Path) -> None:
 
 
 def test_jvm_errors_become_one_line_naming_the_action() -> None:
-    from c360.engines.spark import _translated
+    from c360.engines.spark_session import translated
 
     heap = RuntimeError(
         "An error occurred while calling o57.parquet.\n"
@@ -206,7 +207,7 @@ def test_jvm_errors_become_one_line_naming_the_action() -> None:
     )
     with (
         pytest.raises(EngineError, match=r"^Spark ran out of memory writing x: raise"),
-        _translated("writing x"),
+        translated("writing x"),
     ):
         raise heap
     worker = RuntimeError(
@@ -218,6 +219,6 @@ def test_jvm_errors_become_one_line_naming_the_action() -> None:
         pytest.raises(
             EngineError, match=r"^Spark failed reading y: TypeError: normalize\(\) argument 2"
         ),
-        _translated("reading y"),
+        translated("reading y"),
     ):
         raise worker

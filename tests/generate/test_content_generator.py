@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from c360.generate.content import contracts_per_sf1, write_content_day
+from c360.generate.content_logs import contracts_per_sf1, write_content_day
 from c360.generate.population import make_population
 
 DAY = date(2022, 4, 1)

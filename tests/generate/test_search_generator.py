@@ -13,15 +13,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from c360.config import SEARCH_CATEGORIES
 from c360.generate.population import Population
-from c360.generate.search import (
-    GENRES,
-    JUNK_USER_IDS,
-    VOCABULARY,
-    VOICE_PLACEHOLDER,
-    search_vocabulary,
-    write_search_day,
-)
+from c360.generate.search_logs import search_vocabulary, write_search_day
+from c360.generate.search_values import JUNK_USER_IDS, VOCABULARY, VOICE_PLACEHOLDER
 
 REAL_DAY = (
     Path(__file__).resolve().parents[3] / "shared" / "data" / "real" / "log_search" / "20220701"
@@ -212,10 +207,10 @@ def test_users_have_favourite_keywords(table: pa.Table) -> None:
 def test_vocabulary_covers_every_genre() -> None:
     vocabulary = search_vocabulary()
     assert vocabulary == list(VOCABULARY)
-    assert len(GENRES) == 14 and {g for _, g in vocabulary} == set(GENRES)
+    assert len(SEARCH_CATEGORIES) == 14 and {g for _, g in vocabulary} == set(SEARCH_CATEGORIES)
     assert 130 <= len(vocabulary) <= 200
     assert len({t.lower() for t, _ in vocabulary}) == len(vocabulary)
-    assert all(sum(g == genre for _, g in vocabulary) >= 8 for genre in GENRES)
+    assert all(sum(g == genre for _, g in vocabulary) >= 8 for genre in SEARCH_CATEGORIES)
 
 
 def test_small_and_degenerate_inputs(tmp_path: Path) -> None:

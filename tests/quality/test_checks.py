@@ -12,6 +12,7 @@ import pytest
 
 from c360.config import C360Config, QualityConfig, load_config
 from c360.console import NullReporter
+from c360.context import Window
 from c360.engines.duckdb import DuckDBEngine
 from c360.errors import ConfigError, QualityError
 from c360.quality.checks import (
@@ -117,16 +118,24 @@ def test_reject_rate_per_file() -> None:
 
 def test_missing_days_counts_gaps_and_names_them() -> None:
     days = [date(2022, 4, 1), date(2022, 4, 2), date(2022, 4, 4)]
+    window = Window.over(days, end=date(2022, 4, 5))
     (result,) = missing_days(
-        days, date(2022, 4, 1), date(2022, 4, 5), QUALITY,
-        check="content_missing_days", stage="ingest", table="content",
-    )  # fmt: skip
+        window, QUALITY, check="content_missing_days", stage="ingest", table="content"
+    )
     assert (result.observed, result.subject, result.status) == (2.0, "20220403, 20220405", WARN)
     (full,) = missing_days(
-        days[:2], date(2022, 4, 1), date(2022, 4, 2), QUALITY,
-        check="content_missing_days", stage="ingest", table="content",
+        Window.over(days[:2]), QUALITY, check="content_missing_days", stage="ingest",
+        table="content",
     )  # fmt: skip
     assert (full.observed, full.status) == (0.0, PASS)
+
+
+def test_missing_days_counts_both_edges_of_a_requested_window() -> None:
+    window = Window.over([date(2022, 4, 2)], start=date(2022, 3, 30), end=date(2022, 4, 3))
+    (result,) = missing_days(
+        window, QUALITY, check="search_missing_days", stage="ingest", table="search"
+    )
+    assert (result.observed, result.subject) == (4.0, "20220330, 20220331, 20220401, 20220403")
 
 
 def test_row_drift_against_the_median_of_earlier_runs() -> None:

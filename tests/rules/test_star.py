@@ -17,8 +17,8 @@ import ibis
 import ibis.expr.types as ir
 import pytest
 
+from c360.build.content_dates import PARTIALS
 from c360.config import DEFAULT_APP_CATEGORIES
-from c360.daily import PARTIALS
 from c360.rules import totals
 from c360.rules._keys import UNKNOWN, date_key, with_surrogate_key
 from c360.rules.star import (

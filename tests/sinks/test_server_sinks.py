@@ -20,9 +20,9 @@ import pytest
 
 from _support import REAL_DATA, TOLERANT, content_line, write_day
 from c360.app import C360
+from c360.catalog import RECORD_TABLES
 from c360.config import load_config
 from c360.errors import C360Error, ConfigError, SinkError, TransientError
-from c360.pipeline import RECORD_TABLES
 from c360.sinks import create_sink
 from c360.sinks._server import PASSWORD_VARIABLE, ServerAddress
 from c360.sinks.duckdb import DuckDBSink

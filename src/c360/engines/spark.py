@@ -17,39 +17,28 @@ mount for a cluster).
 from __future__ import annotations
 
 import os
-import re
 import shutil
-import socket
-import sys
-import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlparse
 
 import ibis
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from c360.engines.base import Engine, _move_partitions
-from c360.errors import EngineError, InputError
+from c360.engines.spark_session import start_session, translated
+from c360.errors import InputError
 from c360.io.lines import read_lines
-from c360.rules._keys import KEY_DIGITS, KEY_FUNCTION
-from c360.rules.search import NFC_FUNCTION, SOURCE_COLUMNS
+from c360.rules.search import SOURCE_COLUMNS
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import DataFrame
 
     from c360.config import EngineConfig
     from c360.io.files import SearchDay, SourceFile
 
-#: The rules' surrogate-key function, as a Spark SQL function (same value as DuckDB's macro).
-KEY_FUNCTION_SQL = (
-    f"CREATE OR REPLACE TEMPORARY FUNCTION {KEY_FUNCTION}(x STRING) RETURNS BIGINT "
-    f"RETURN CAST(conv(substr(md5(x), 1, {KEY_DIGITS}), 16, 10) AS BIGINT)"
-)
 #: JSON integer types as Spark's ``schema_of_variant`` names them.
 _INTEGER_VARIANTS = "('BIGINT', 'INT', 'SMALLINT', 'TINYINT')"
 # One parse per line (try_parse_json: NULL when the line is not one JSON value); the VARIANT
@@ -111,11 +100,8 @@ _SPARK_TYPES = {
     "int64": "BIGINT",
     "timestamp": "TIMESTAMP_NTZ",
 }
-_LOG4J = Path(__file__).with_name("log4j2.properties")
 #: The script ``spark-submit`` runs: the ``c360`` command.
 SUBMIT_SCRIPT = Path(__file__).with_name("submit") / "c360_main.py"
-#: A line naming an error's type and message, e.g. ``TypeError: ...``, ``java.io.IOException: ...``
-_CAUSE = re.compile(r"^[\w.$]*(Error|Exception)(\s*\[[A-Z_.]+\])?: \S")
 
 
 def _quote(text: str) -> str:
@@ -143,7 +129,7 @@ class SparkEngine(Engine):
     def decode_content(self, sources: Sequence[SourceFile], *, plain_text: bool = True) -> ir.Table:
         from pyspark.sql import functions as f
 
-        with _translated(f"reading {sources[0].path}" if len(sources) == 1 else "reading"):
+        with translated(f"reading {sources[0].path}" if len(sources) == 1 else "reading"):
             if plain_text:
                 # One read of every file. Lines end at \n only (a lone \r stays inside its
                 # line); the \r of \r\n is dropped: the same physical lines as the DuckDB
@@ -202,7 +188,7 @@ class SparkEngine(Engine):
     def _search_day(self, day: SearchDay) -> DataFrame:
         from pyspark.sql import functions as f
 
-        with _translated(f"search day {day.folder}", error=InputError):
+        with translated(f"search day {day.folder}", error=InputError):
             parts = (
                 self.session.read.option("mergeSchema", "true")
                 .option("recursiveFileLookup", "true")
@@ -230,7 +216,7 @@ class SparkEngine(Engine):
 
         if not paths:
             raise InputError("no Parquet files to read")
-        with _translated("reading Parquet"):
+        with translated("reading Parquet"):
             frame = (
                 self.session.read.option("mergeSchema", "true")
                 .option("recursiveFileLookup", "true")  # no partition columns from paths
@@ -247,7 +233,7 @@ class SparkEngine(Engine):
         folder = path.with_name(f".{path.name}.{os.getpid()}.spark")
         shutil.rmtree(folder, ignore_errors=True)
         try:
-            with _translated(f"writing {path}"):
+            with translated(f"writing {path}"):
                 frame = self._frame(expr)
                 frame.coalesce(1).write.mode("overwrite").option("compression", "snappy").parquet(
                     str(folder)
@@ -265,7 +251,7 @@ class SparkEngine(Engine):
         from pyspark.sql import functions as f
 
         with self._partition_folder() as folder:
-            with _translated("writing the bronze files"):
+            with translated("writing the bronze files"):
                 # The rows arrive grouped by file (one task per file) and in line order; a
                 # copy of the column names the folder, so the files keep the column itself.
                 frame = self._frame(expr).withColumn("__part", f.col(f"`{column}`"))
@@ -277,7 +263,7 @@ class SparkEngine(Engine):
     def _write_partitioned(self, expr: ir.Table, by: str, folder: Path) -> None:
         from pyspark.sql import functions as f
 
-        with _translated(f"writing partitions by {by}"):
+        with translated(f"writing partitions by {by}"):
             frame = self._frame(expr)
             frame = frame.withColumn("__part", f.col(f"`{by}`").cast("string")).drop(by)
             # One task per value, so one file per partition.
@@ -286,12 +272,12 @@ class SparkEngine(Engine):
             ).partitionBy("__part").parquet(str(folder))
 
     def materialize(self, expr: ir.Table, name: str) -> ir.Table:
-        with _translated(f"computing {name}"):
+        with translated(f"computing {name}"):
             frame = self._frame(expr).localCheckpoint(eager=True)
             return self._view(frame, name)
 
     def to_pyarrow(self, expr: ir.Table) -> pa.Table:
-        with _translated("running a query"):
+        with translated("running a query"):
             table = self._frame(expr).toArrow()
         return table.cast(_arrow_schema(expr))
 
@@ -322,130 +308,6 @@ class SparkEngine(Engine):
 
     def _view(self, frame: DataFrame, name: str) -> ir.Table:
         return self.con.table(self._register(frame, name))
-
-
-def start_session(config: EngineConfig, *, scratch: str | None = None) -> SparkSession:
-    """A Spark session for ``config`` (the active one when it has the same master).
-
-    Raises:
-        EngineError: Java is missing, the master cannot be reached, or Spark fails to start.
-    """
-    # Under spark-submit the JVM is already running with the master and resources it was given.
-    submitted = "PYSPARK_GATEWAY_PORT" in os.environ
-    if not submitted:
-        _check_master(config.spark_master)
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError as exc:  # pragma: no cover - create_engine reports the missing extra
-        raise EngineError("the Spark engine needs pyspark: pip install 'c360[spark]'") from exc
-    master = config.spark_master
-    if config.threads and master.startswith("local"):
-        master = f"local[{config.threads}]"
-    active = SparkSession.getActiveSession()
-    if active is not None and (submitted or active.conf.get("spark.master") == master):
-        return _prepared(active)
-    if active is not None:
-        active.stop()
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        raise EngineError(
-            "the Spark engine needs Java 17 or 21: install a JDK (e.g. openjdk-17-jre-headless) "
-            "or set JAVA_HOME"
-        )
-    # Python workers run this interpreter (with c360's dependencies) unless told otherwise.
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    options = {
-        "spark.app.name": "c360",
-        "spark.ui.enabled": "false",
-        "spark.ui.showConsoleProgress": "false",
-        "spark.driver.memory": config.spark_driver_memory,
-        "spark.sql.shuffle.partitions": str(config.spark_shuffle_partitions),
-        "spark.sql.session.timeZone": "UTC",
-        "spark.sql.execution.arrow.pyspark.enabled": "true",
-        "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
-        "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={_LOG4J}",
-        "spark.executor.extraJavaOptions": f"-Dlog4j2.configurationFile={_LOG4J}",
-    }
-    if scratch:
-        Path(scratch).mkdir(parents=True, exist_ok=True)
-        options["spark.local.dir"] = scratch
-        # Spark makes this folder even when unused; keep it out of the working directory.
-        options["spark.sql.warehouse.dir"] = str(Path(scratch) / "spark-warehouse")
-    options.update(config.spark_conf)
-    builder = SparkSession.builder if submitted else SparkSession.builder.master(master)
-    for key, value in options.items():
-        builder = builder.config(key, value)
-    try:
-        session = builder.getOrCreate()
-    except Exception as exc:
-        raise EngineError(f"Spark failed to start: {_first_line(exc)}") from exc
-    return _prepared(session)
-
-
-def _prepared(session: SparkSession) -> SparkSession:
-    """Define the rules' engine functions in ``session``."""
-    from pyspark.sql.functions import udf
-
-    session.sparkContext.setLogLevel("ERROR")
-    session.sql(KEY_FUNCTION_SQL)
-    # A lambda is shipped to the Python workers by value: they need not import c360.
-    nfc = udf(
-        lambda v: unicodedata.normalize("NFC", v) if isinstance(v, str) else None,
-        "string",
-        useArrow=True,
-    )
-    session.udf.register(NFC_FUNCTION, nfc)
-    return session
-
-
-def _check_master(master: str) -> None:
-    """Fail fast, with one line, when a ``spark://`` master does not answer."""
-    if not master.startswith("spark://"):
-        if not (master.startswith(("local", "yarn", "k8s://", "mesos://"))):
-            raise EngineError(
-                f"Spark master {master!r} is not a master URL: use local[*], "
-                "spark://host:7077, yarn or k8s://https://host:443"
-            )
-        return
-    for address in master.removeprefix("spark://").split(","):
-        parsed = urlparse(f"spark://{address}")
-        host, port = parsed.hostname, parsed.port or 7077
-        try:
-            with socket.create_connection((host or "", port), timeout=5):
-                return
-        except OSError:
-            continue
-    raise EngineError(
-        f"cannot reach the Spark master {master}: is it running, and is the URL right?"
-    )
-
-
-@contextmanager
-def _translated(
-    action: str, *, error: type[EngineError] | type[InputError] = EngineError
-) -> Iterator[None]:
-    """Spark and JVM errors as one line naming what c360 was doing."""
-    try:
-        yield
-    except (EngineError, InputError):
-        raise
-    except Exception as exc:
-        text = str(exc)
-        if "OutOfMemoryError" in text or "Java heap space" in text:
-            raise EngineError(
-                f"Spark ran out of memory {action}: raise engine.spark_driver_memory or "
-                "spark.executor.memory (engine.spark_conf), or lower the window"
-            ) from exc
-        raise error(f"Spark failed {action}: {_first_line(exc)}") from exc
-
-
-def _first_line(exc: BaseException) -> str:
-    """The line of a (JVM or Python worker) error that says what went wrong."""
-    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
-    causes = [line for line in lines if _CAUSE.match(line)]
-    if causes:
-        return causes[-1]
-    return lines[0] if lines else type(exc).__name__
 
 
 def _arrow_schema(expr: ir.Table) -> pa.Schema:

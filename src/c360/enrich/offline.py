@@ -29,7 +29,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from c360.enrich.lexicon import COMPILED_MARKERS, LEXICON_VERSION, lexicon
 from c360.enrich.store import Answer
 from c360.errors import InputError
-from c360.io.state import digest
+from c360.lake.ledger import digest
 from c360.rules.keywords import UNKNOWN, compact, fold, normalise_text
 
 if TYPE_CHECKING:

@@ -8,9 +8,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from c360.console import NullReporter, Reporter
-from c360.generate.content import LINES_PER_DAY_SF1, contracts_per_sf1, write_content_day
+from c360.generate.content_logs import LINES_PER_DAY_SF1, contracts_per_sf1, write_content_day
 from c360.generate.population import make_population
-from c360.generate.search import ROWS_PER_DAY_SF1, write_search_day
+from c360.generate.search_logs import ROWS_PER_DAY_SF1, write_search_day
 
 CONTENT_START = date(2022, 4, 1)
 SEARCH_START = date(2022, 6, 1)

@@ -7,6 +7,8 @@ makes a warning or a failure. Thresholds and severities come from ``[quality]`` 
 
 Checks over the data are Ibis expressions (:class:`Probe`), so they run unchanged on every engine;
 checks over run records (reject rates, missing days, row drift) are computed from those records.
+What a table is held to (its key, references, value domains and ranges) is its contract in
+:mod:`c360.catalog`; the probes are derived from it.
 Nothing here reads a file or touches an engine: :mod:`c360.quality.runner` does.
 """
 
@@ -15,18 +17,16 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import TYPE_CHECKING
 
 import ibis
 
-from c360.catalog import TABLES
-from c360.config import CATEGORIES, OTHER_CATEGORY, SEARCH_CATEGORIES, C360Config, QualityConfig
+from c360.catalog import TABLES, TableSpec
+from c360.config import C360Config, QualityConfig
+from c360.context import Window
 from c360.reports import FAIL, PASS, SKIPPED, WARN, CheckResult
 from c360.rules._keys import surrogate_key
-from c360.rules.content import CUSTOMER_TYPES, LEVELS
-from c360.rules.keywords import UNKNOWN
-from c360.rules.search import TRENDING_TYPES
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -84,41 +84,17 @@ def reject_rates(
 
 
 def missing_days(
-    days: Iterable[date],
-    start: date,
-    end: date,
-    quality: QualityConfig,
-    *,
-    check: str,
-    stage: str,
-    table: str,
+    window: Window, quality: QualityConfig, *, check: str, stage: str, table: str
 ) -> list[CheckResult]:
-    """How many dates in [start, end] have no input; the subject names the first few."""
-    present = set(days)
-    gaps = [start + timedelta(n) for n in range((end - start).days + 1)]
-    gaps = [d for d in gaps if d not in present]
+    """How many dates of ``window`` (edges included) have no input; the subject names the
+    first few."""
+    gaps = window.missing
     shown = ", ".join(f"{d:%Y%m%d}" for d in gaps[:5]) + (" …" if len(gaps) > 5 else "")
     result = judge(
         quality, stage=stage, check=check, table_name=table, subject=shown,
         observed=float(len(gaps)),
     )  # fmt: skip
     return [result] if result is not None else []
-
-
-#: Tables whose rows grow with the window's length: their drift is measured per window day, so
-#: that a window growing by a day each run is not a drift.
-PER_DAY = frozenset(
-    {
-        "fact_usage",
-        "daily_category_usage",
-        "daily_app_usage",
-        "daily_active_contracts",
-        "dim_date",
-        "quarantine_content",
-        "search_quality",
-        "quarantine_search",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -133,13 +109,15 @@ def row_drift(
     current: RunRows, history: Sequence[RunRows], quality: QualityConfig
 ) -> list[CheckResult]:
     """Per table: ``|rows / median - 1|`` against the median of the last ``quality.drift_runs``
-    earlier runs that produced it (rows per window day for :data:`PER_DAY` tables); skipped
-    without history."""
+    earlier runs that produced it (rows per window day for a table whose spec says
+    :attr:`~c360.catalog.TableSpec.per_window_day`); skipped without history."""
     out = []
     for table, count in sorted(current.rows.items()):
+        spec = TABLES.get(table)
+        per_day = spec is not None and spec.per_window_day
 
-        def scaled(rows: int, days: int, table: str = table) -> float:
-            return rows / max(days, 1) if table in PER_DAY else float(rows)
+        def scaled(rows: int, days: int, per_day: bool = per_day) -> float:
+            return rows / max(days, 1) if per_day else float(rows)
 
         earlier = [scaled(h.rows[table], h.days) for h in history if table in h.rows]
         earlier = earlier[-quality.drift_runs :]
@@ -149,7 +127,7 @@ def row_drift(
             value = scaled(count, current.days)
             observed = abs(value / median - 1) if median else (0.0 if value == 0 else 1.0)
         result = judge(
-            quality, stage="publish", check="row_drift", table_name=table, observed=observed
+            quality, stage="check", check="row_drift", table_name=table, observed=observed
         )
         if result is not None:
             out.append(result)
@@ -174,55 +152,11 @@ class Probe:
     query: ir.Scalar | None = None
 
 
-def domains(config: C360Config) -> dict[str, dict[str, tuple[object, ...]]]:
-    """Allowed values per table and column (null is allowed where the rules produce it)."""
-    content = tuple(name for name, _ in CATEGORIES)
-    genres = (*SEARCH_CATEGORIES, UNKNOWN)
-    scores = (1, 2, 3, 4)
-    return {
-        "customer_content_stats": {
-            "activeness": config.profile.activeness_labels,
-            "level_activeness": LEVELS,
-            "customer_type": CUSTOMER_TYPES,
-            "most_watch": content,
-            "recency_score": scores,
-            "frequency_score": scores,
-            "monetary_score": scores,
-        },
-        "dim_app": {"category": (*content, OTHER_CATEGORY)},
-        "daily_category_usage": {"category": (*content, OTHER_CATEGORY)},
-        "keyword_category": {"category": genres, "source": ("mapping", "llm", "model", "rule")},
-        "search_monthly_top": {"category": genres},
-        "customer_search_stats": {
-            "category_prev": genres,
-            "category_curr": genres,
-            "trending_type": TRENDING_TYPES,
-        },
-    }
-
-
-#: Columns that must not be negative, per table.
-NON_NEGATIVE: dict[str, tuple[str, ...]] = {
-    "fact_usage": ("total_duration", "records"),
-    "customer_content_stats": ("total_duration", "active_days", "recency_days", "devices"),
-    "search_monthly_top": ("search_count",),
-}
-#: (table, column) → (referenced table, column): every key must exist in its dimension.
-FOREIGN_KEYS: dict[tuple[str, str], tuple[str, str]] = {
-    ("fact_usage", "contract_key"): ("dim_contract", "contract_key"),
-    ("fact_usage", "device_key"): ("dim_device", "device_key"),
-    ("fact_usage", "app_key"): ("dim_app", "app_key"),
-    ("fact_usage", "date_key"): ("dim_date", "date_key"),
-    ("customer_360", "contract"): ("customer_content_stats", "contract"),
-    ("search_monthly_top", "most_search"): ("keyword_category", "keyword_norm"),
-}
-
-
 def table_probes(name: str, table: ir.Table, config: C360Config) -> list[Probe]:
-    """Primary key, value domain and range probes of one output table."""
+    """Primary key, value domain and range probes of one output table, from its spec."""
     probes = []
-    spec = TABLES.get(name)
-    key = spec.primary_key if spec is not None else ()
+    spec = TABLES.get(name) or TableSpec(name, "")
+    key = spec.primary_key
     if len(key) == 1:
         column = table[key[0]]
         probes.append(
@@ -233,10 +167,10 @@ def table_probes(name: str, table: ir.Table, config: C360Config) -> list[Probe]:
         groups = table.group_by(list(key)).aggregate(n=table.count(), incomplete=incomplete.any())
         bad = ibis.ifelse(groups.incomplete, groups.n, groups.n - 1).sum().fill_null(0)
         probes.append(Probe("primary_key", name, ", ".join(key), query=bad))
-    for column, allowed in domains(config).get(name, {}).items():
+    for column, allowed in spec.allowed_values(config).items():
         bad = table[column].notnull() & ~table[column].isin(list(allowed))
         probes.append(Probe("value_domain", name, column, reduction=bad.sum().fill_null(0)))
-    for column in NON_NEGATIVE.get(name, ()):
+    for column in spec.non_negative:
         bad = table[column] < 0
         probes.append(
             Probe("value_domain", name, f"{column} >= 0", reduction=bad.sum().fill_null(0))
@@ -251,14 +185,20 @@ def table_probes(name: str, table: ir.Table, config: C360Config) -> list[Probe]:
 def foreign_key_probes(
     tables: Mapping[str, ir.Table], *, fresh: Mapping[str, ir.Table] | None = None
 ) -> list[Probe]:
-    """Distinct keys of a table missing from the table they reference (both present).
+    """Distinct keys of a table missing from the table they reference (both present), for
+    every :attr:`~c360.catalog.TableSpec.references` of the catalog.
 
     ``fresh`` gives, for a table kept partition by partition, the rows this run wrote: only
     their keys are looked up (the parents are rebuilt every run from every partition, so a key
     present when its partition was written stays present while the partition is kept).
     """
     probes = []
-    for (name, column), (parent, parent_column) in FOREIGN_KEYS.items():
+    references = [
+        (name, column, parent)
+        for name, spec in TABLES.items()
+        for column, parent in spec.references.items()
+    ]
+    for name, column, (parent, parent_column) in references:
         if name not in tables or parent not in tables:
             continue
         rows = (fresh or {}).get(name, tables[name])

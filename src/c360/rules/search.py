@@ -65,6 +65,8 @@ SKIP_REASONS = (
     "guest",
     "bad_user_id",
 )
+#: Skip reasons that mark a row as junk (quarantined), not merely as "not a user's search".
+JUNK = ("bad_user_id", "no_letters")
 
 
 @ibis.udf.scalar.builtin(name=NFC_FUNCTION)  # type: ignore[untyped-decorator]

@@ -26,13 +26,12 @@ from c360.catalog import COLUMNS, TABLES
 from c360.errors import ConfigError
 from c360.sinks import redact
 from c360.sinks._text import parquet_schema
-from c360.sinks.base import Partitioned, Sink, TableFiles, partition_changes
+from c360.sinks.base import PARTITIONS_TABLE, Partitioned, Sink, TableFiles, partition_changes
 
 #: The environment variable a server warehouse's password comes from (never a flag).
 PASSWORD_VARIABLE = "C360_DB_PASSWORD"
 STAGING = "__c360_new"
 RETIRED = "__c360_old"
-PARTITIONS_TABLE = "_c360_partitions"
 
 
 @dataclass(frozen=True)

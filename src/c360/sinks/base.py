@@ -38,6 +38,10 @@ class Partitioned:
 #: A finished table: one Parquet file, or one file per partition (all with the same schema).
 TableFiles = Path | Partitioned
 
+#: The warehouse table recording which partition files each partitioned table was loaded from
+#: (file, size, mtime), so that a publish replaces only the partitions that changed.
+PARTITIONS_TABLE = "_c360_partitions"
+
 
 def table_paths(files: TableFiles) -> list[Path]:
     """The Parquet files of a finished table (a partitioned one's in partition order)."""

@@ -11,10 +11,7 @@ import pyarrow as pa
 
 from c360.catalog import TABLES
 from c360.errors import OutputError, SinkError, TransientError
-from c360.sinks.base import Partitioned, Sink, TableFiles, partition_changes
-
-#: Which partition files each partitioned table was loaded from (file, size, mtime).
-PARTITIONS_TABLE = "_c360_partitions"
+from c360.sinks.base import PARTITIONS_TABLE, Partitioned, Sink, TableFiles, partition_changes
 
 
 def _scan(paths: list[Path]) -> str:

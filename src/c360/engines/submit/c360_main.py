@@ -4,7 +4,7 @@ Python adds to its path shadows no other module):
     spark-submit --master spark://host:7077 "$(c360 spark-entry)" run --engine spark ...
 """
 
-from c360.cli import main
+from c360.shells.cli import main
 
 if __name__ == "__main__":
     main()

@@ -10,10 +10,7 @@ vocabulary with known genres (:func:`search_vocabulary`), typed the ways people 
 from __future__ import annotations
 
 import json
-import shutil
-import struct
 import unicodedata
-import zlib
 from collections.abc import Callable
 from datetime import date
 from functools import cache
@@ -23,83 +20,28 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
+from c360.config import SEARCH_CATEGORIES
 from c360.generate.population import Population
+from c360.generate.search_values import (
+    DECORATIONS,
+    EMOJIS,
+    EPISODIC,
+    GENRE_WEIGHTS,
+    ISPS,
+    JUNK_KEYWORDS,
+    JUNK_USER_IDS,
+    NETWORKS,
+    PLAN_NAMES,
+    PLAN_SOURCES,
+    PLATFORMS,
+    TITLES,
+    VOCABULARY,
+    VOICE_PLACEHOLDER,
+)
+from c360.generate.spark_folder import write_spark_folder
 
 ROWS_PER_DAY_SF1 = 80_000
-GENRES: tuple[str, ...] = (
-    "Action", "Romance", "Comedy", "Horror", "Animation", "Drama", "C Drama", "K Drama",
-    "Sports", "Music", "Reality Show", "TV Channel", "News", "Other",
-)  # fmt: skip
-GENRE_WEIGHTS = (0.10, 0.06, 0.06, 0.05, 0.11, 0.09, 0.13, 0.12, 0.07, 0.04, 0.06, 0.05, 0.02, 0.04)
-#: Titles per genre, most searched first (popularity within a genre is Zipf-like by this order).
-_TITLES = {
-    "Action": "Fast & Furious 9|John Wick 3|Nhiệm Vụ Bất Khả Thi|Người Nhện|Diệp Vấn|Hai Phượng|"
-        "Top Gun: Maverick|Biệt Đội Đánh Thuê|Avengers: Hồi Kết|Thợ Săn Quái Vật|Kẻ Hủy Diệt",
-    "Romance": "Mắt Biếc|Titanic|La La Land|Chạng Vạng|Yêu Nhầm Bạn Thân|"
-        "Cô Gái Năm Ấy Chúng Ta Cùng Theo Đuổi|Me Before You|Em Của Thời Niên Thiếu|"
-        "Tình Yêu Không Có Lỗi|Nhật Ký Tình Yêu",
-    "Comedy": "Bố Già|Táo Quân|Mr. Bean|Tuyệt Đỉnh Kung Fu|Lật Mặt|Trạng Quỳnh|Ở Nhà Một Mình|"
-        "Ông Ngoại Tuổi 30|Hài Hoài Linh|Xuân Hinh|Chạy Đi Rồi Tính",
-    "Horror": "Annabelle|Ám Ảnh Kinh Hoàng|Bắt Ma|Chuyện Ma Gần Nhà|Cương Thi|Kumanthong|Rùng Mình|"
-        "Lời Nguyền Ma Búp Bê|Ngôi Nhà Ma Ám|Quỷ Quyệt",
-    "Animation": "Doraemon|Thám Tử Lừng Danh Conan|Pokemon|One Piece|Naruto|Shin Cậu Bé Bút Chì|"
-        "Peppa Pig|Tom và Jerry|Frozen|Dragon Ball|Baby Shark|Boruto|Cậu Bé Rồng",
-    "Drama": "Thương Ngày Nắng Về|Về Nhà Đi Con|Hương Vị Tình Thân|Người Phán Xử|"
-        "Hoa Hồng Trên Ngực Trái|11 Tháng 5 Ngày|Quỳnh Búp Bê|Bão Ngầm|Sống Chung Với Mẹ Chồng|"
-        "Gia Đình Là Số 1|Cây Táo Nở Hoa",
-    "C Drama": "Tây Du Ký|Hoàn Châu Cách Cách|Diên Hi Công Lược|Thần Điêu Đại Hiệp|Trần Tình Lệnh|"
-        "Tam Sinh Tam Thế Thập Lý Đào Hoa|Hương Mật Tựa Khói Sương|Bao Thanh Thiên|"
-        "Thiên Long Bát Bộ|Tam Quốc Diễn Nghĩa|Lộc Đỉnh Ký|Thương Lan Quyết",
-    "K Drama": "Hạ Cánh Nơi Anh|Hậu Duệ Mặt Trời|Nữ Luật Sư Kỳ Lạ Woo Young Woo|Vincenzo|Penthouse|"
-        "Yêu Tinh|Trò Chơi Con Mực|Thế Giới Hôn Nhân|Itaewon Class|Vườn Sao Băng|"
-        "Nàng Dae Jang Geum|Lời Hồi Đáp 1988",
-    "Sports": "Manchester United|Ngoại Hạng Anh|V-League|bóng đá|Real Madrid|Champions League|"
-        "Liverpool|Barcelona|SEA Games 31|AFF Cup|Ronaldo|Quang Hải|bóng chuyền nữ",
-    "Music": "Sơn Tùng M-TP|Đen Vâu|Blackpink|nhạc bolero|BTS|Mỹ Tâm|nhạc trẻ remix|Hà Anh Tuấn|"
-        "Hoàng Thùy Linh|karaoke|Gala Nhạc Việt",
-    "Reality Show": "Running Man|2 Ngày 1 Đêm|Rap Việt|Giọng Hát Việt|Người Ấy Là Ai|"
-        "Ai Là Triệu Phú|Siêu Trí Tuệ|Masterchef|Ơn Giời Cậu Đây Rồi|Đường Lên Đỉnh Olympia|"
-        "Bố Ơi Mình Đi Đâu Thế",
-    "TV Channel": "vtv3|vtv1|htv7|vtv6|k+1|thvl1|htv2|vtc3|hbo|cartoon network|k+ sport 1",
-    "News": "thời sự|tin tức|thời sự 19h|bản tin thời tiết|tin covid|chuyển động 24h|"
-        "giá vàng hôm nay|60 giây|bản tin tài chính",
-    "Other": "học tiếng anh|dạy nấu ăn|yoga|tử vi|xổ số|phong thủy|du lịch|thể dục buổi sáng|"
-        "làm đẹp",
-}  # fmt: skip
-VOCABULARY: tuple[tuple[str, str], ...] = tuple(
-    (t, g) for g in GENRES for t in _TITLES[g].split("|")
-)
-VOICE_PLACEHOLDER = "Tìm kiếm bằng giọng nói"
-JUNK_KEYWORDS = (" ", "  ", ".", ",", "?", "...", "👍", "❤️", "🎬🍿", "😂😂")
-EMOJIS = ("❤️", "😍", "🔥", "👍", "😂", "🥰")
-JUNK_USER_IDS = ("abc", "", "null", "undefined", "12a45", "-1")
-_DECORATIONS = {"Sports": "trực tiếp {}", "TV Channel": "kênh {}", "News": "{} hôm nay",
-                "Music": "{} mới nhất", "Other": "{} cho người mới"}  # fmt: skip
-_EPISODIC = {"Drama", "C Drama", "K Drama", "Animation", "Reality Show"}
-
-#: (platform, weight, network profile); profiles index NETWORKS.
-PLATFORMS = (
-    ("android", 19219, 0), ("ios", 14798, 1), ("web-playfpt", 8177, 2),
-    ("smarttv-sony-android", 7906, 3), ("smart-tv-normal", 5915, 3), ("fplay-ottbox-2019", 3455, 3),
-    ("fplay-ottbox-sei-2020", 2580, 3), ("smarttv-ceb-nextgen", 2486, 2),
-    ("smarttv-tcl-android", 2129, 3), ("smarttv-lg-nextgen", 1624, 2),
-    ("smart-tv-normal-no-drm", 1320, 3), ("fplay-ottbox-sdmc", 1205, 3),
-    ("smarttv-ss-nextgen-2016", 760, 2), ("fplay-ottbox-sdmc-2020", 682, 3),
-    ("smarttv-pn-nextgen", 356, 2), ("smarttv-ss-nextgen-2015", 335, 2), ("smarttv", 195, 2),
-    ("smarttv-tcl-nextgen", 182, 2), ("fplay-ottbox-sei-2021", 177, 3), ("vsmart", 140, 0),
-)  # fmt: skip
-NETWORKS: tuple[tuple[tuple[str | None, float], ...], ...] = (
-    (("wifi", 0.89), ("3g", 0.098), ("###", 0.008), ("ethernet", 0.004)),
-    (("WIFI", 0.915), ("WWAN", 0.0845), ("NO-INTERNET", 0.0005)),
-    ((None, 1.0),),
-    (("wifi", 0.74), ("ethernet", 0.23), ("###", 0.025), ("cab", 0.004), ("3g", 0.001)),
-)
-ISPS = (("viettel", 0.3875), ("vnpt", 0.3397), ("fpt", 0.2173), ("other", 0.0542), ("spt", 0.0013))
-PLAN_NAMES = ("Kênh Gia Đình", "Kênh Quốc Tế", "Tắt quảng cáo", "HBO GO+", "VIP", "MAX",
-              "Phim Đặc Sắc", "Phim Chiếu Rạp(TVOD)")  # fmt: skip
-PLAN_SOURCES = ("promotion", "giftcode", "direct")
 #: Share of 24-hour clock searches per hour of the day (real day, 00..23).
 HOUR_WEIGHTS = (1557, 866, 486, 377, 444, 535, 1074, 1963, 2870, 3744, 4142, 4647, 4735, 4019,
                 3899, 3867, 3748, 3872, 4239, 5013, 5668, 5280, 4183, 2827)  # fmt: skip
@@ -203,7 +145,9 @@ def write_search_day(
     dt_take[n + resent] = rng.integers(0, n, size=resent.size)
     perm = rng.permutation(rows)
     table = table.take(take[perm]).set_column(1, "datetime", table["datetime"].take(dt_take[perm]))
-    return _write_spark_folder(rng, out_dir / day.strftime("%Y%m%d"), table, parts)
+    return write_spark_folder(
+        out_dir / day.strftime("%Y%m%d"), table, parts=parts, job=_uuids(rng, 1)[0].as_py()
+    )
 
 
 def _count(rng: np.random.Generator, n: int, rate: float) -> int:
@@ -271,12 +215,12 @@ def _genre_tables() -> tuple[
     npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64]
 ]:
     """Cumulative genre weights, and per genre the Zipf cumulative weights and vocabulary rows."""
-    width = max(len(t.split("|")) for t in _TITLES.values())
-    cum = np.ones((len(GENRES), width))
-    members = np.zeros((len(GENRES), width), dtype=np.int64)
+    width = max(len(t.split("|")) for t in TITLES.values())
+    cum = np.ones((len(SEARCH_CATEGORIES), width))
+    members = np.zeros((len(SEARCH_CATEGORIES), width), dtype=np.int64)
     start = 0
-    for g, name in enumerate(GENRES):
-        k = len(_TITLES[name].split("|"))
+    for g, name in enumerate(SEARCH_CATEGORIES):
+        k = len(TITLES[name].split("|"))
         w = 1.0 / np.arange(1, k + 1)
         cum[g, :k] = np.cumsum(w) / w.sum()
         members[g, :k] = np.arange(start, start + k)
@@ -336,10 +280,10 @@ def _keywords(
     extra = rng.random((n, 3))
     for i in np.flatnonzero(rng.random(n) < 0.06):  # long tail: "phim X", "X tập 12", ...
         title, gname = VOCABULARY[vocab[i]]
-        if gname in _EPISODIC and extra[i, 0] < 0.6:
+        if gname in EPISODIC and extra[i, 0] < 0.6:
             text = f"{title} tập {1 + int(extra[i, 1] * 40)}"
         else:
-            text = _DECORATIONS.get(gname, "phim {}").format(title)
+            text = DECORATIONS.get(gname, "phim {}").format(title)
         kw[i] = _FORMS[form[i]](text)
     for i in np.flatnonzero(rng.random(n) < 0.03):  # a typo: drop or swap a letter
         s, p = kw[i], int(extra[i, 2] * max(len(kw[i]) - 1, 1))
@@ -435,37 +379,3 @@ def _twelve_hour(text: str, marks: tuple[str, str]) -> str:
     """``2022-07-01 20:13:18.400`` -> ``2022-07-01 8:13:18.400 CH`` (hour not zero-padded)."""
     hour = int(text[11:13])
     return f"{text[:11]}{(hour + 11) % 12 + 1}{text[13:]} {marks[0] if hour >= 12 else marks[1]}"
-
-
-def _write_spark_folder(
-    rng: np.random.Generator, folder: Path, table: pa.Table, parts: int | None
-) -> Path:
-    """Write part files, ``_SUCCESS`` and Hadoop ``.crc`` side files; replace ``folder`` at once."""
-    job = _uuids(rng, 1)[0].as_py()
-    n_parts = max(1, parts if parts is not None else table.num_rows // 20_000)
-    tmp = folder.with_name(f".{folder.name}.tmp")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
-    bounds = np.linspace(0, table.num_rows, n_parts + 1).astype(np.int64)
-    for i in range(n_parts):
-        path = tmp / f"part-{i:05d}-{job}-c000.snappy.parquet"
-        pq.write_table(
-            table.slice(bounds[i], bounds[i + 1] - bounds[i]), path, compression="snappy"
-        )
-        _write_crc(path)
-    (tmp / "_SUCCESS").write_bytes(b"")
-    _write_crc(tmp / "_SUCCESS")
-    if folder.exists():
-        shutil.rmtree(folder)
-    tmp.rename(folder)
-    return folder
-
-
-def _write_crc(path: Path) -> None:
-    """Hadoop ChecksumFileSystem side file: ``crc\\0``, chunk size, a CRC-32 per 512 bytes."""
-    data = path.read_bytes()
-    sums = b"".join(
-        struct.pack(">I", zlib.crc32(data[i : i + 512])) for i in range(0, len(data), 512)
-    )
-    path.with_name(f".{path.name}.crc").write_bytes(b"crc\0" + struct.pack(">i", 512) + sums)

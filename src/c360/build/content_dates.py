@@ -1,6 +1,6 @@
-"""Day-by-day processing of the content pipeline: each date is built once, totals merge.
+"""Content silver, date by date: each date is built once, and the window's totals merge.
 
-After ingestion (bronze), the content pipeline works per *date* (all files of that date together):
+After ingestion (bronze), the content build works per *date* (all files of that date together):
 
 1. **ids**: the date's within-date duplicate ``_id``s (losers) and its distinct id hashes;
 2. **repeats**: hashes present on more than one date of the window (duplicates across dates),
@@ -14,6 +14,7 @@ After ingestion (bronze), the content pipeline works per *date* (all files of th
 Every step records a version per date (a digest of what it depends on), so a date is recomputed
 only when its files, the rules, the app mapping or its duplicates across dates change. All of it is
 engine-agnostic: the rules decide, the engine executes, this module only decides what to run.
+Its entry point is :func:`build_content_dates`.
 """
 
 from __future__ import annotations
@@ -28,17 +29,16 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from c360.catalog import DAILY_SUMMARY_TABLES
 from c360.engines.base import in_passes
-from c360.io.state import digest, read_json_state, write_atomic, write_json_atomic
+from c360.lake.ledger import FileRecord, digest, read_json_state, write_atomic, write_json_atomic
 from c360.rules import content as content_rules
 from c360.rules import star, totals
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-    from c360.console import Reporter
-    from c360.engines.base import Engine
-    from c360.io.files import SourceFile
+    from c360.context import RunContext
 
 #: Per-date partials: name → rule over usage (with category) of one or more dates, each result
 #: row carrying its ``date``. For one date, the contract-day totals are the contract totals (one
@@ -50,10 +50,8 @@ PARTIALS: dict[str, Callable[[ir.Table], ir.Table]] = {
     "daily_app_usage": star.daily_app_usage,
     "daily_active_contracts": star.daily_active_contracts,
 }
-#: Partials that are the window's table once the dates' files are stacked (one row per date);
-#: their files keep the ``date`` column, the others' files do not.
-DAILY_TABLES = ("daily_category_usage", "daily_app_usage", "daily_active_contracts")
 FACT = "fact_usage"
+CONTENT = "content"
 #: Every kind of per-date file in ``silver/content``.
 SILVER_KINDS = frozenset({"ids", "losers", "cross_losers", *PARTIALS})
 
@@ -68,46 +66,14 @@ class DateGroup:
     """The files of one date in the window, and the version of their bronze content."""
 
     day: date
-    sources: tuple[SourceFile, ...]
+    #: The names of the date's content files (their bronze files' names).
+    files: tuple[str, ...]
     #: Digest of the files' names and checksums and the validation settings.
     files_version: str
 
     @property
     def key(self) -> str:
         return self.day.isoformat()
-
-
-class DailyLayout:
-    """Where the per-date files and the window state live inside the lake."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def silver(self, kind: str, day: date) -> Path:
-        return self.root / "silver" / "content" / kind / f"date={day}" / "part.parquet"
-
-    def fact(self, day: date) -> Path:
-        return self.root / "gold" / FACT / f"date={day}" / "part.parquet"
-
-    def fact_partitions(self) -> list[Path]:
-        return sorted((self.root / "gold" / FACT).glob("date=*/part.parquet"))
-
-    def silver_kinds(self) -> list[Path]:
-        return sorted(p for p in (self.root / "silver" / "content").glob("*") if p.is_dir())
-
-    def total(self, name: str) -> Path:
-        return self.root / "_state" / "totals" / f"{name}.parquet"
-
-    def totals(self) -> list[Path]:
-        return sorted((self.root / "_state" / "totals").glob("*.parquet"))
-
-    @property
-    def repeated(self) -> Path:
-        return self.root / "_state" / "duplicates" / "repeated_hashes.parquet"
-
-    @property
-    def state(self) -> Path:
-        return self.root / "_state" / "content_days.json"
 
 
 @dataclass
@@ -127,49 +93,57 @@ class DailyResult:
         return len(self.built)
 
 
-class DailyContent:
+def build_content_dates(ctx: RunContext) -> DailyResult:
+    """The content window's silver files, fact partitions and totals, each date built only when
+    what it depends on changed."""
+    window = ctx.windows[CONTENT]
+    by_day: dict[date, list[FileRecord]] = {}
+    for name in ctx.report.input_files:
+        record = ctx.ledger.records[(CONTENT, name)]
+        by_day.setdefault(record.file_date, []).append(record)
+    groups = []
+    for day in window.dates:
+        records = by_day[day]
+        # Versioned by the files' checksums and the validation settings they were read with.
+        version = digest([(r.name, r.checksum) for r in records], records[0].rules_hash)
+        groups.append(DateGroup(day, tuple(r.name for r in records), version))
+    return ContentDates(ctx).run(groups)
+
+
+class ContentDates:
     """Runs the per-date steps for a window of dates on one engine."""
 
-    def __init__(
-        self,
-        engine: Engine,
-        layout: DailyLayout,
-        *,
-        bronze: Callable[[SourceFile], Path],
-        mapping: Mapping[str, str],
-        reporter: Reporter,
-        timed: Callable[[str], Any],
-    ) -> None:
-        self.engine = engine
-        self.layout = layout
-        self.bronze = bronze
-        self.mapping = dict(mapping)
-        self.reporter = reporter
-        self.timed = timed
-        self.state: dict[str, Any] = read_json_state(layout.state)
+    def __init__(self, ctx: RunContext) -> None:
+        self.ctx = ctx
+        self.engine = ctx.engine
+        self.layout = ctx.lake
+        self.mapping = dict(ctx.config.content.app_categories)
+        self.reporter = ctx.reporter
+        self.state: dict[str, Any] = read_json_state(ctx.lake.content_days)
 
     def run(self, groups: Sequence[DateGroup]) -> DailyResult:
-        with self.timed("ids"):
+        with self.ctx.step("ids"):
             self._ids(groups)
-        with self.timed("repeats"):
+        with self.ctx.step("repeats"):
             repeated = self._repeated(groups)
-        with self.timed("losers"):
+        with self.ctx.step("losers"):
             fingerprints = self._cross_date_losers(groups, repeated)
-        with self.timed("build"):
+        with self.ctx.step("build"):
             versions = {
                 g.key: digest(g.files_version, self.mapping, fingerprints.get(g.key, ""))
                 for g in groups
             }
             built = self._build(groups, versions)
-        with self.timed("totals"):
+        with self.ctx.step("totals"):
             paths, mode = self._totals(groups, versions)
         self._prune(groups)
         return DailyResult(
             totals=paths,
             daily={
-                name: [self.layout.silver(name, g.day) for g in groups] for name in DAILY_TABLES
+                name: [self.layout.silver(name, g.day) for g in groups]
+                for name in DAILY_SUMMARY_TABLES
             },
-            fact={g.day: self.layout.fact(g.day) for g in groups},
+            fact={g.day: self.layout.partition(FACT, g.day) for g in groups},
             built=built,
             totals_mode=mode,
             repeated_ids=repeated,
@@ -179,7 +153,7 @@ class DailyContent:
 
     def _accepted(self, chunk: Sequence[DateGroup]) -> ir.Table:
         """The valid rows of the dates of ``chunk``, with their line numbers."""
-        paths = [self.bronze(source) for group in chunk for source in group.sources]
+        paths = [self._bronze(group, name) for group in chunk for name in group.files]
         bronze = self.engine.read_parquet(paths, line_numbers=True, name="bronze_pass")
         return content_rules.accepted_rows(bronze)
 
@@ -222,7 +196,7 @@ class DailyContent:
         """Store the hashes present on more than one date of the window; return their count."""
         stored: dict[str, str] = self.state.get("repeated", {})
         current = {g.key: g.files_version for g in groups}
-        path = self.layout.repeated
+        path = self.layout.repeated_ids
         unchanged = all(current.get(key) == version for key, version in stored.items())
         if stored and unchanged and path.exists():
             new = [g for g in groups if g.key not in stored]
@@ -250,14 +224,14 @@ class DailyContent:
             self.layout.silver("cross_losers", group.day).unlink(missing_ok=True)
         if not repeated:
             return {}
-        hashes = self.engine.read_parquet([self.layout.repeated])
+        hashes = self.engine.read_parquet([self.layout.repeated_ids])
         ids = self._ids_of(groups)
         holding = self.engine.to_pyarrow(ids.semi_join(hashes, "h").select("date").distinct())
         days = {d.isoformat() for d in holding.column("date").to_pylist()}
         involved = [g for g in groups if g.key in days]
         if not involved:
             return {}
-        paths = [self.bronze(s) for g in involved for s in g.sources]
+        paths = [self._bronze(g, name) for g in involved for name in g.files]
         accepted = content_rules.accepted_rows(self.engine.read_parquet(paths, line_numbers=True))
         within = self.engine.read_parquet([self.layout.silver("losers", g.day) for g in involved])
         candidates = content_rules.without(content_rules.candidate_rows(accepted, hashes), within)
@@ -269,7 +243,7 @@ class DailyContent:
             by_file.setdefault(row["source_file"], []).append((row["line_no"], row["record_id"]))
         fingerprints: dict[str, str] = {}
         for group in involved:
-            rows = [(s.name, *r) for s in group.sources for r in by_file.get(s.name, [])]
+            rows = [(name, *r) for name in group.files for r in by_file.get(name, [])]
             if rows:
                 fingerprints[group.key] = digest(rows)
                 self._write_losers(group.day, rows)
@@ -291,7 +265,7 @@ class DailyContent:
             g
             for g in groups
             if dates.get(g.key, {}).get("version") != versions[g.key]
-            or not self.layout.fact(g.day).exists()
+            or not self.layout.partition(FACT, g.day).exists()
             or not all(self.layout.silver(name, g.day).exists() for name in PARTIALS)
         ]
         self.reporter.stage("build", total=len(todo))
@@ -322,14 +296,15 @@ class DailyContent:
         self.engine.write_values(
             fact.mutate(_part=fact.date_key),
             "_part",
-            {fact_partition(g.day): self.layout.fact(g.day) for g in chunk},
+            {fact_partition(g.day): self.layout.partition(FACT, g.day) for g in chunk},
         )
         for name, rule in PARTIALS.items():
             partial = rule(usage)
             targets = {g.day: self.layout.silver(name, g.day) for g in chunk}
-            if name in DAILY_TABLES:
+            daily = name in DAILY_SUMMARY_TABLES
+            if daily:
                 partial = partial.mutate(_part=partial.date)
-            self.engine.write_values(partial, "_part" if name in DAILY_TABLES else "date", targets)
+            self.engine.write_values(partial, "_part" if daily else "date", targets)
 
     def _totals(
         self, groups: Sequence[DateGroup], versions: Mapping[str, str]
@@ -358,8 +333,8 @@ class DailyContent:
     def _prune(self, groups: Sequence[DateGroup]) -> None:
         """Gold holds the window: drop fact partitions of dates outside it. Per-date files and
         totals that no step writes any more (a lake written by an earlier version) go too."""
-        keep = {self.layout.fact(g.day) for g in groups}
-        for path in self.layout.fact_partitions():
+        keep = {self.layout.partition(FACT, g.day) for g in groups}
+        for path in self.layout.partitions(FACT):
             if path not in keep:
                 path.unlink()
                 path.parent.rmdir()
@@ -370,5 +345,8 @@ class DailyContent:
             if path.stem not in totals.MERGES:
                 path.unlink()
 
+    def _bronze(self, group: DateGroup, name: str) -> Path:
+        return self.layout.bronze(CONTENT, group.day, name)
+
     def _save(self) -> None:
-        write_json_atomic(self.state, self.layout.state)
+        write_json_atomic(self.state, self.layout.content_days)

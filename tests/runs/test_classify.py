@@ -13,10 +13,10 @@ from typer.testing import CliRunner
 from _fake_llm import genre
 from _support import content_line, write_day, write_search_day
 from c360.app import C360
-from c360.cli import app
 from c360.config import load_config
 from c360.errors import InputError
-from c360.pipeline import RunReport
+from c360.reports import RunReport
+from c360.shells.cli import app
 
 pytestmark = pytest.mark.slow
 

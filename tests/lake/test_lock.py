@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from c360.errors import BusyError
-from c360.io.lock import lake_lock, lock_path
+from c360.lake.lock import lake_lock, lock_path
 
 HOLD = """
 import sys, time
 from pathlib import Path
-from c360.io.lock import lake_lock
+from c360.lake.lock import lake_lock
 with lake_lock(Path(sys.argv[1]), command="run") as stale:
     print("held", flush=True)
     time.sleep(60)
@@ -64,7 +64,7 @@ def test_a_cli_run_on_a_held_lake_is_one_line_and_changes_nothing(tmp_path: Path
     from typer.testing import CliRunner
 
     from _support import content_line, write_day
-    from c360.cli import app
+    from c360.shells.cli import app
 
     write_day(tmp_path / "in", date(2022, 4, 1), [content_line()])
     lake = tmp_path / "lake"

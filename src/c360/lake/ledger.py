@@ -1,8 +1,9 @@
-"""Which input files the lake has ingested (SPEC 4, "State").
+"""The ledger: which input files the lake has ingested (SPEC 4, "State"), and the atomic writes
+of small state files.
 
-The state is one small Parquet file in the lake, replaced atomically after every ingested file, so a
-crash loses at most the file being ingested, which the next run ingests again (its bronze output is
-replaced, never appended).
+The ledger is one small Parquet file in the lake, replaced atomically after every ingested file, so
+a crash loses at most the file being ingested, which the next run ingests again (its bronze output
+is replaced, never appended).
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ class FileRecord:
 DEFAULTS: dict[str, object] = {"rules_hash": ""}
 
 
-class IngestState:
+class Ledger:
     """The set of ingested files, keyed by (source, name)."""
 
     def __init__(self, path: Path) -> None:

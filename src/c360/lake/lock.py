@@ -17,10 +17,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from c360.errors import BusyError, OutputError
+from c360.lake.layout import LakeLayout
 
 
 def lock_path(lake: Path) -> Path:
-    return lake / "_state" / "run.lock"
+    return LakeLayout(lake).lock
 
 
 @contextmanager

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from c360.pipeline import RECORD_TABLES
+from c360.catalog import RECORD_TABLES
 from c360.sinks.duckdb import DuckDBSink
 
 pytestmark = pytest.mark.slow

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from _support import content_line, write_day
-from c360.cli import app
+from c360.shells.cli import app
 
 SCRIPT = Path(sys.executable).with_name("c360")
 #: Wide enough that rich never wraps a message; the narrow case has its own test.

@@ -1,5 +1,6 @@
-"""Day-by-day processing (``c360.daily``): each date is built once, totals merge, and the tables
-are the same whether the days arrive one run at a time, out of order, or all at once."""
+"""Content silver date by date (``c360.build.content_dates``): each date is built once, totals
+merge, and the tables are the same whether the days arrive one run at a time, out of order, or
+all at once."""
 
 from __future__ import annotations
 
@@ -16,9 +17,9 @@ from _support import content_line, write_day
 from c360.app import C360
 from c360.catalog import tables_of
 from c360.config import load_config
-from c360.generate.content import write_content_day
+from c360.generate.content_logs import write_content_day
 from c360.generate.population import make_population
-from c360.pipeline import RunReport
+from c360.reports import RunReport
 
 MODEL_TABLES = sorted(tables_of("content"))
 D0, D1, D2, D3 = (date(2022, 4, 1) + timedelta(days=i) for i in range(4))

@@ -14,9 +14,9 @@ from typer.testing import CliRunner
 
 from _support import REAL_DATA, content_line, write_day
 from c360.app import C360
-from c360.cli import app
 from c360.config import load_config
 from c360.errors import OutputError, QualityError
+from c360.shells.cli import app
 from c360.sinks.duckdb import DuckDBSink
 
 WIDE = {"COLUMNS": "300", "NO_COLOR": "1"}
@@ -139,11 +139,9 @@ def test_commands_show_checks_runs_and_quarantined_rows(tmp_path: Path) -> None:
     args = ["--content", str(content), "--warehouse", warehouse, "--lake", str(tmp_path / "l")]
     failed = cli.invoke(app, ["run", *args], env=WIDE)
     assert failed.exit_code == 1
-    assert (
-        failed.stderr.strip()
-        .splitlines()[-1]
-        .startswith("error: data quality check failed: content_reject_rate")
-    )
+    message = failed.stderr.strip().splitlines()[-1]
+    assert message.startswith("error: data quality check failed: content_reject_rate"), message
+    assert message.endswith("(in the ingest stage)"), message
     shown = cli.invoke(app, ["quality", "--warehouse", warehouse], env=WIDE)
     assert shown.exit_code == 0, shown.output
     assert "fail" in shown.stdout and "content_reject_rate" in shown.stdout

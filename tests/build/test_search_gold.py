@@ -16,7 +16,7 @@ from _support import REAL_DATA, content_line, write_day, write_search_day
 from c360.app import C360
 from c360.config import load_config
 from c360.errors import InputError
-from c360.pipeline import RunReport
+from c360.reports import RunReport
 
 pytestmark = pytest.mark.slow
 REAL_SEARCH = REAL_DATA / "log_search"

@@ -27,7 +27,7 @@ from _support import (
 from c360.app import C360
 from c360.catalog import tables_of
 from c360.config import load_config
-from c360.pipeline import RunReport
+from c360.reports import RunReport
 
 D1, D2, D3 = date(2022, 4, 1), date(2022, 4, 2), date(2022, 4, 3)
 STATE_TABLES = {"pipeline_runs", "ingested_files"}
