@@ -35,6 +35,7 @@ from c360.reports import ClassifyReport, DemoReport, LoadReport, RunReport
 if TYPE_CHECKING:
     from c360.enrich.evaluate import Evaluation
     from c360.generate.dataset import GenerateReport
+    from c360.serving.service import Service
 
 
 class C360:
@@ -266,6 +267,20 @@ class C360:
         from c360.engines.spark import SUBMIT_SCRIPT
 
         return Path(SUBMIT_SCRIPT)
+
+    def serving(self, *, warehouse: str | None = None, poll_s: float = 1.0) -> Service:
+        """The questions ``c360 serve`` answers, over the warehouse's latest publish.
+
+        Start it with ``with app.serving(...) as service:``: the latest publish is loaded into
+        memory and watched (every ``poll_s`` seconds); a new publish is swapped in whole, so each
+        answer comes from one run.
+        """
+        from c360.serving.service import Service
+        from c360.serving.snapshot import ServedWarehouse
+        from c360.sinks import create_sink
+
+        sink = create_sink(warehouse or self.config.paths.warehouse)
+        return Service(ServedWarehouse(sink, poll_s=poll_s, reporter=self.reporter), self.config)
 
     def runs(self, *, warehouse: str | None = None, limit: int | None = 20) -> pa.Table:
         """Past runs, newest first: window, inputs, rows in and out, timings, checks, status."""

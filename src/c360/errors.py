@@ -54,3 +54,11 @@ class BusyError(TransientError):
 
 class QualityError(TerminalError):
     """A data quality check failed: the run stopped before publishing its tables."""
+
+
+class NotFoundError(InputError):
+    """What was asked for is not in the served warehouse (an API answers 404)."""
+
+
+class UnavailableError(TransientError):
+    """Nothing can be answered yet: the warehouse is missing, empty or unreachable (503)."""

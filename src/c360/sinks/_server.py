@@ -23,10 +23,20 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from c360.catalog import COLUMNS, TABLES
-from c360.errors import ConfigError
+from c360.errors import ConfigError, TransientError
 from c360.sinks import redact
 from c360.sinks._text import parquet_schema
-from c360.sinks.base import PARTITIONS_TABLE, Partitioned, Sink, TableFiles, partition_changes
+from c360.sinks.base import (
+    INTERNAL_TABLES,
+    PARTITIONS_TABLE,
+    PUBLISH_TABLE,
+    ConsistentRead,
+    Partitioned,
+    Sink,
+    TableFiles,
+    partition_changes,
+    publish_marker,
+)
 
 #: The environment variable a server warehouse's password comes from (never a flag).
 PASSWORD_VARIABLE = "C360_DB_PASSWORD"
@@ -151,7 +161,11 @@ class ServerSink(Sink):
                     files = tables[name]
                     assert isinstance(files, Partitioned)
                     self._sync_partitions(con, name, files)
+                # A reader accepts a read only between two equal "done" markers, so on MySQL,
+                # whose swap commits by itself, the swap sits between "pending" and "done".
+                self._mark(con, publish_marker(tables, state="pending"))
                 self.finish_tables(con, staged)
+                self._mark(con, publish_marker(tables))
             except BaseException:
                 self._drop_staging(con, staged)
                 raise
@@ -260,10 +274,68 @@ class ServerSink(Sink):
 
     def tables(self) -> list[str]:
         with self.connection() as con:
-            hidden = {PARTITIONS_TABLE}
             return sorted(
-                t for t in self.existing_tables(con) if t not in hidden and STAGING not in t
+                t
+                for t in self.existing_tables(con)
+                if t not in INTERNAL_TABLES and STAGING not in t
             )
+
+    # -- the publish marker and consistent reads ------------------------------------------
+
+    def _mark(self, con: Any, marker: Mapping[str, str]) -> None:
+        cur = con.cursor()
+        if PUBLISH_TABLE not in self.existing_tables(con):
+            cur.execute(
+                f"CREATE TABLE {self.quote(PUBLISH_TABLE)} (publish_id VARCHAR(32), "
+                "state VARCHAR(16), published_at VARCHAR(40), tables TEXT)"
+            )
+        cur.execute(f"DELETE FROM {self.quote(PUBLISH_TABLE)}")
+        cur.execute(
+            f"INSERT INTO {self.quote(PUBLISH_TABLE)} VALUES (%s, %s, %s, %s)",
+            tuple(marker.values()),
+        )  # committed with the publish (on MySQL "pending" by the swap's implicit commit)
+
+    def _marker(self, con: Any) -> dict[str, Any] | None:
+        if PUBLISH_TABLE not in self.existing_tables(con):
+            return None
+        rows = self._select(con, f"SELECT * FROM {self.quote(PUBLISH_TABLE)}").to_pylist()
+        con.commit()  # end the read's transaction: the next statement sees the latest commit
+        return rows[0] if rows else None
+
+    def version(self) -> object:
+        with self.connection() as con:
+            marker = self._marker(con)
+        return (marker["publish_id"], marker["state"]) if marker else None
+
+    def read_consistent(
+        self, tables: Sequence[str], counted: Mapping[str, Sequence[str]]
+    ) -> ConsistentRead:
+        with self.connection() as con:
+            before = self._marker(con)
+            present = self.existing_tables(con)
+            out = {name: self._select(con, f"SELECT * FROM {self.quote(name)}")
+                   for name in tables if name in present}  # fmt: skip
+            for name, columns in counted.items():
+                if name in present:
+                    cols = ", ".join(self.quote(c) for c in columns)
+                    out[f"count:{name}"] = self._select(
+                        con,
+                        f"SELECT {cols}, count(*) AS {self.quote('rows')} "
+                        f"FROM {self.quote(name)} GROUP BY {cols}",
+                    )
+            con.commit()
+            after = self._marker(con)
+        if before != after or (after is not None and after["state"] != "done"):
+            raise TransientError(f"{self.describe()} was published to while being read")
+        return out, after
+
+    @staticmethod
+    def _select(con: Any, sql: str) -> pa.Table:
+        cur = con.cursor()
+        cur.execute(sql)
+        names = [d[0] for d in cur.description]
+        rows = cur.fetchall()
+        return pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)})
 
     # -- shared DDL helpers ---------------------------------------------------------------
 

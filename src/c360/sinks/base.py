@@ -7,10 +7,14 @@ replaces and never duplicates, and a failure leaves the previous tables readable
 
 from __future__ import annotations
 
+import json
+import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
@@ -41,6 +45,25 @@ TableFiles = Path | Partitioned
 #: The warehouse table recording which partition files each partitioned table was loaded from
 #: (file, size, mtime), so that a publish replaces only the partitions that changed.
 PARTITIONS_TABLE = "_c360_partitions"
+#: The warehouse table naming the latest publish (one row: id, state, time, tables), written in
+#: the publish itself, so that a reader can tell one publish from the next (``Sink.version``).
+PUBLISH_TABLE = "_c360_publish"
+#: Tables of a sink's own, not shown as warehouse tables.
+INTERNAL_TABLES = frozenset({PARTITIONS_TABLE, PUBLISH_TABLE})
+
+
+def publish_marker(tables: Iterable[str], *, state: str = "done") -> dict[str, str]:
+    """The row of :data:`PUBLISH_TABLE` for a publish of ``tables`` (a new id each time)."""
+    return {
+        "publish_id": uuid.uuid4().hex,
+        "state": state,
+        "published_at": datetime.now(UTC).isoformat(timespec="microseconds"),
+        "tables": json.dumps(sorted(tables)),
+    }
+
+
+#: What a consistent read returns: table (or ``count:<table>``) → rows, and the publish marker.
+ConsistentRead = tuple[dict[str, pa.Table], dict[str, Any] | None]
 
 
 def table_paths(files: TableFiles) -> list[Path]:
@@ -98,6 +121,22 @@ class Sink(ABC):
     @abstractmethod
     def tables(self) -> list[str]:
         """Names of the tables in the warehouse."""
+
+    @abstractmethod
+    def version(self) -> object:
+        """A cheap token that changes with every publish (None: no warehouse yet)."""
+
+    @abstractmethod
+    def read_consistent(
+        self, tables: Sequence[str], counted: Mapping[str, Sequence[str]]
+    ) -> ConsistentRead:
+        """The rows of ``tables`` and the row counts of ``counted`` (table → columns grouped
+        by, as ``count:<table>`` with a ``rows`` column), all of one publish, with its marker.
+        Tables the warehouse does not have are left out.
+
+        Raises:
+            TransientError: a publish happened during the read (read again).
+        """
 
     def check(self) -> None:  # noqa: B027 - optional hook, a no-op where nothing can be checked
         """Fail fast, before any work, when the warehouse cannot be reached or written."""

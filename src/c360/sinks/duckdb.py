@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import duckdb
@@ -11,7 +12,20 @@ import pyarrow as pa
 
 from c360.catalog import TABLES
 from c360.errors import OutputError, SinkError, TransientError
-from c360.sinks.base import PARTITIONS_TABLE, Partitioned, Sink, TableFiles, partition_changes
+from c360.sinks.base import (
+    INTERNAL_TABLES,
+    PARTITIONS_TABLE,
+    PUBLISH_TABLE,
+    ConsistentRead,
+    Partitioned,
+    Sink,
+    TableFiles,
+    partition_changes,
+    publish_marker,
+)
+
+#: How long a publish waits for a reader (a server loading a snapshot) to let go of the file.
+LOCK_WAIT_S = 30.0
 
 
 def _scan(paths: list[Path]) -> str:
@@ -44,24 +58,39 @@ class DuckDBSink(Sink):
         super().__init__(url)
         self.path = Path(url.removeprefix("duckdb://"))
 
-    def _connect(self, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    def _connect(
+        self, *, read_only: bool = False, wait_s: float = 0.0
+    ) -> duckdb.DuckDBPyConnection:
+        """A connection; a file locked by another process is waited for up to ``wait_s``
+        (a server reading a snapshot holds it for a moment)."""
         if read_only and not self.path.exists():
             raise OutputError(f"warehouse {self.path} does not exist; run `c360 run` first")
-        try:
-            if not read_only:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            return duckdb.connect(str(self.path), read_only=read_only)
-        except PermissionError as exc:
-            raise OutputError(f"cannot write the warehouse {self.path}: permission denied") from exc
-        except duckdb.IOException as exc:
-            if "lock" in str(exc).lower():
-                raise TransientError(
-                    f"warehouse {self.path} is in use by another process; retry when it ends"
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                if not read_only:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                return duckdb.connect(str(self.path), read_only=read_only)
+            except PermissionError as exc:
+                raise OutputError(
+                    f"cannot write the warehouse {self.path}: permission denied"
                 ) from exc
-            raise OutputError(f"cannot open the warehouse {self.path}: {exc}") from exc
+            except (duckdb.IOException, duckdb.ConnectionException, duckdb.BinderException) as exc:
+                # Another process's lock, or (in one process) a connection of the other mode.
+                text = str(exc)
+                busy = "lock" in text.lower() or any(
+                    sign in text for sign in ("different configuration", "file handle conflict")
+                )
+                if not busy:
+                    raise OutputError(f"cannot open the warehouse {self.path}: {exc}") from exc
+                if time.monotonic() >= deadline:
+                    raise TransientError(
+                        f"warehouse {self.path} is in use by another process; retry when it ends"
+                    ) from exc
+                time.sleep(0.05)
 
     def publish(self, tables: Mapping[str, TableFiles]) -> dict[str, int]:
-        con = self._connect()
+        con = self._connect(wait_s=LOCK_WAIT_S)
         counts: dict[str, int] = {}
         try:
             con.execute("BEGIN TRANSACTION")
@@ -79,6 +108,7 @@ class DuckDBSink(Sink):
                     con.execute(f"COMMENT ON TABLE {_q(name)} IS {_lit(spec.description)}")
                 row = con.execute(f"SELECT count(*) FROM {_q(name)}").fetchone()
                 counts[name] = int(row[0]) if row else 0
+            self._mark(con, publish_marker(tables))
             con.execute("COMMIT")
         except duckdb.Error as exc:
             # A failed COMMIT (e.g. a key violation found at commit) has already rolled back.
@@ -138,6 +168,52 @@ class DuckDBSink(Sink):
         con.executemany(f"INSERT INTO {PARTITIONS_TABLE} VALUES (?, ?, ?, ?, ?)", records)
 
     @staticmethod
+    def _mark(con: duckdb.DuckDBPyConnection, marker: Mapping[str, str]) -> None:
+        """Name this publish in the publish table (inside its transaction)."""
+        con.execute(
+            f"CREATE TABLE IF NOT EXISTS {PUBLISH_TABLE} (publish_id VARCHAR, state VARCHAR, "
+            "published_at VARCHAR, tables VARCHAR)"
+        )
+        con.execute(f"DELETE FROM {PUBLISH_TABLE}")
+        con.execute(f"INSERT INTO {PUBLISH_TABLE} VALUES (?, ?, ?, ?)", list(marker.values()))
+
+    def version(self) -> object:
+        """The file's (and its write-ahead log's) size and modification time: every publish
+        changes them without the file being opened."""
+        stats = []
+        for path in (self.path, self.path.with_name(self.path.name + ".wal")):
+            with contextlib.suppress(FileNotFoundError):
+                stat = path.stat()
+                stats.append((stat.st_size, stat.st_mtime_ns))
+        return tuple(stats) or None
+
+    def read_consistent(
+        self, tables: Sequence[str], counted: Mapping[str, Sequence[str]]
+    ) -> ConsistentRead:
+        # One read-only connection: no other process can write while it is open.
+        con = self._connect(read_only=True, wait_s=LOCK_WAIT_S)
+        try:
+            present = {str(r[0]) for r in con.execute("SHOW TABLES").fetchall()}
+            out = {
+                name: con.execute(f"SELECT * FROM {_q(name)}").to_arrow_table()
+                for name in tables
+                if name in present
+            }
+            for name, columns in counted.items():
+                if name in present:
+                    cols = ", ".join(_q(c) for c in columns)
+                    out[f"count:{name}"] = con.execute(
+                        f"SELECT {cols}, count(*) AS rows FROM {_q(name)} GROUP BY ALL"
+                    ).to_arrow_table()
+            marker = None
+            if PUBLISH_TABLE in present:
+                rows = con.execute(f"SELECT * FROM {PUBLISH_TABLE}").to_arrow_table().to_pylist()
+                marker = rows[0] if rows else None
+            return out, marker
+        finally:
+            con.close()
+
+    @staticmethod
     def _check_key(con: duckdb.DuckDBPyConnection, name: str, key: tuple[str, ...]) -> None:
         """Fail the publish (and roll it back) when the table's key is not unique."""
         cols = ", ".join(_q(c) for c in key)
@@ -188,6 +264,6 @@ class DuckDBSink(Sink):
         con = self._connect(read_only=True)
         try:
             rows = con.execute("SELECT table_name FROM information_schema.tables ORDER BY 1")
-            return [str(r[0]) for r in rows.fetchall() if r[0] != PARTITIONS_TABLE]
+            return [str(r[0]) for r in rows.fetchall() if r[0] not in INTERNAL_TABLES]
         finally:
             con.close()

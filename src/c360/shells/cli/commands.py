@@ -9,22 +9,16 @@ the traceback. The façade, and the heavy libraries behind it, load inside the c
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from c360 import __version__
 from c360.console import RichReporter, console, err_console
-from c360.errors import C360Error
 from c360.shells.cli import render
-
-if TYPE_CHECKING:
-    from c360.app import C360
+from c360.shells.cli.common import ConfigOpt, VerboseOpt, day, guard, open_facade
+from c360.shells.cli.serve import api_key_hash, serve
 
 app = typer.Typer(
     name="c360",
@@ -34,51 +28,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--config", help="TOML config file (default: ./c360.toml when present).", dir_okay=False
-    ),
-]
-VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="More detail, and tracebacks.")]
-
-
-def _fail(message: str, *, code: int = 1) -> NoReturn:
-    err_console.print(f"[bold red]error:[/bold red] {escape(message)}", soft_wrap=True)
-    raise typer.Exit(code)
-
-
-def _day(value: str | None, flag: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        _fail(f"{flag} {value!r} is not a date; use YYYY-MM-DD", code=2)
-
-
-def _facade(config: Path | None, overrides: dict[str, Any], reporter: RichReporter) -> C360:
-    from c360.app import C360
-
-    return C360(config_file=config, overrides=overrides, reporter=reporter)
-
-
-@contextmanager
-def _guard(verbose: bool) -> Iterator[None]:
-    """Turn c360 errors into one line (and the traceback with --verbose)."""
-    try:
-        yield
-    except (typer.Exit, KeyboardInterrupt):
-        raise
-    except C360Error as exc:
-        if verbose:
-            console.print_exception()
-        _fail(f"{exc} (in the {exc.stage} stage)" if exc.stage else str(exc))
-    except OSError as exc:
-        if verbose:
-            console.print_exception()
-        _fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
 
 
 @app.callback(invoke_without_command=True)
@@ -167,9 +116,9 @@ def run(
         "engine.spark_master": spark_master,
         "quality.allow_failures": allow_dq_failures,
     }
-    window = (_day(start, "--from"), _day(end, "--to"))
-    with RichReporter(verbose=verbose) as reporter, _guard(verbose):
-        facade = _facade(config, overrides, reporter)
+    window = (day(start, "--from"), day(end, "--to"))
+    with RichReporter(verbose=verbose) as reporter, guard(verbose):
+        facade = open_facade(config, overrides, reporter)
         report = facade.run(
             content,
             warehouse=warehouse,
@@ -199,8 +148,8 @@ def generate(
     verbose: VerboseOpt = False,
 ) -> None:
     """Write synthetic content and search logs in the raw formats, plus a contract↔user bridge."""
-    with RichReporter(verbose=verbose) as reporter, _guard(verbose):
-        facade = _facade(config, {}, reporter)
+    with RichReporter(verbose=verbose) as reporter, guard(verbose):
+        facade = open_facade(config, {}, reporter)
         report = facade.generate(out, scale=scale, seed=seed, days=days, gzip=gzip)
     render.print_generate(report)
 
@@ -218,14 +167,19 @@ def demo(
     verbose: VerboseOpt = False,
 ) -> None:
     """Generate a small realistic data set and run the whole pipeline on it with DuckDB."""
-    with RichReporter(verbose=verbose) as reporter, _guard(verbose):
-        facade = _facade(config, {}, reporter)
+    with RichReporter(verbose=verbose) as reporter, guard(verbose):
+        facade = open_facade(config, {}, reporter)
         result = facade.demo(out, scale=scale, seed=seed)
         render.print_run(result.run)
         render.print_classify(result.classify)
         for name, columns in render.SAMPLES:
             sample = facade.read_table(name, warehouse=result.warehouse, limit=5).select(columns)
             render.print_sample(name, sample)
+    console.print(
+        "\nnext, the dashboard and the API at http://127.0.0.1:8360/:\n"
+        f"  c360 serve --warehouse {result.warehouse}",
+        soft_wrap=True, highlight=False,
+    )  # fmt: skip
 
 
 @app.command("spark-entry")
@@ -236,7 +190,7 @@ def spark_entry() -> None:
     """
     from c360.app import C360
 
-    with _guard(verbose=False):
+    with guard(verbose=False):
         script = C360().spark_submit_script()
     console.print(str(script), soft_wrap=True, highlight=False)
 
@@ -261,8 +215,8 @@ def load(
 
     Every table is replaced in one step: the target keeps its previous tables if the load fails.
     """
-    with RichReporter(verbose=verbose) as reporter, _guard(verbose):
-        facade = _facade(config, {}, reporter)
+    with RichReporter(verbose=verbose) as reporter, guard(verbose):
+        facade = open_facade(config, {}, reporter)
         result = facade.load(source, to=target)
     render.print_load(result)
 
@@ -320,8 +274,8 @@ def classify(
     Every answer is kept in the lake as it arrives: an interrupted run resumes without asking
     again, and an LLM answer is never replaced.
     """
-    with RichReporter(verbose=verbose) as reporter, _guard(verbose):
-        facade = _facade(config, {}, reporter)
+    with RichReporter(verbose=verbose) as reporter, guard(verbose):
+        facade = open_facade(config, {}, reporter)
         if evaluate is not None:
             render.print_evaluation(facade.evaluate(evaluate, lake=lake))
             return
@@ -360,8 +314,8 @@ def quality(
     verbose: VerboseOpt = False,
 ) -> None:
     """The data quality checks of the latest run (or of --run): failures and warnings first."""
-    with _guard(verbose):
-        checks = _facade(config, {}, RichReporter()).quality(warehouse=warehouse, run_id=run_id)
+    with guard(verbose):
+        checks = open_facade(config, {}, RichReporter()).quality(warehouse=warehouse, run_id=run_id)
     render.print_quality(checks, show_passed=show_passed)
 
 
@@ -374,8 +328,8 @@ def runs(
 ) -> None:
     """Past runs, newest first: window, rows read and quarantined, checks, status and duration
     (`c360 quality --run ID` shows a run's checks)."""
-    with _guard(verbose):
-        history = _facade(config, {}, RichReporter()).runs(warehouse=warehouse, limit=limit)
+    with guard(verbose):
+        history = open_facade(config, {}, RichReporter()).runs(warehouse=warehouse, limit=limit)
     render.print_runs(history)
 
 
@@ -392,11 +346,15 @@ def quarantine(
     verbose: VerboseOpt = False,
 ) -> None:
     """Quarantined rows of the last run's window: file, line, reason and the raw values."""
-    with _guard(verbose):
-        rows = _facade(config, {}, RichReporter()).quarantine(
+    with guard(verbose):
+        rows = open_facade(config, {}, RichReporter()).quarantine(
             warehouse=warehouse, source=source, reason=reason, limit=limit
         )
     render.print_quarantine(rows, source=source, reason=reason)
+
+
+app.command()(serve)
+app.command("api-key-hash")(api_key_hash)
 
 
 def main() -> None:
