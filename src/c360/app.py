@@ -35,6 +35,7 @@ from c360.reports import ClassifyReport, DemoReport, LoadReport, RunReport
 if TYPE_CHECKING:
     from c360.enrich.evaluate import Evaluation
     from c360.generate.dataset import GenerateReport
+    from c360.serving.online import OnlinePublish
     from c360.serving.service import Service
 
 
@@ -268,19 +269,42 @@ class C360:
 
         return Path(SUBMIT_SCRIPT)
 
-    def serving(self, *, warehouse: str | None = None, poll_s: float = 1.0) -> Service:
+    def serving(
+        self, *, warehouse: str | None = None, poll_s: float = 1.0, online: str | None = None
+    ) -> Service:
         """The questions ``c360 serve`` answers, over the warehouse's latest publish.
 
         Start it with ``with app.serving(...) as service:``: the latest publish is loaded into
         memory and watched (every ``poll_s`` seconds); a new publish is swapped in whole, so each
-        answer comes from one run.
+        answer comes from one run. ``online`` (``redis://…``) answers profile look-ups from the
+        online store (see :meth:`publish_online`), the warehouse standing in when it is down.
         """
+        from c360.serving.online import OnlineStore
         from c360.serving.service import Service
         from c360.serving.snapshot import ServedWarehouse
         from c360.sinks import create_sink
 
         sink = create_sink(warehouse or self.config.paths.warehouse)
-        return Service(ServedWarehouse(sink, poll_s=poll_s, reporter=self.reporter), self.config)
+        served = ServedWarehouse(sink, poll_s=poll_s, reporter=self.reporter)
+        store = OnlineStore(online) if online else None
+        return Service(served, self.config, online=store)
+
+    def publish_online(self, *, online: str, warehouse: str | None = None) -> OnlinePublish:
+        """Write every customer profile of the warehouse's latest publish into the online store
+        (Redis) under that publish's own prefix, then switch the store to it at once."""
+        from c360.serving.online import OnlineStore
+        from c360.serving.snapshot import load_snapshot
+        from c360.sinks import create_sink
+
+        store = OnlineStore(online)
+        snapshot = load_snapshot(create_sink(warehouse or self.config.paths.warehouse))
+        try:
+            self.reporter.stage("online", total=1)
+            published = store.publish(snapshot)
+            self.reporter.advance(f"{published.customers} profiles")
+            return published
+        finally:
+            snapshot.close()
 
     def runs(self, *, warehouse: str | None = None, limit: int | None = 20) -> pa.Table:
         """Past runs, newest first: window, inputs, rows in and out, timings, checks, status."""

@@ -34,7 +34,8 @@ CONTENT_COLUMNS = (
 SCORE_COLUMNS = ("recency_days", "recency_score", "frequency_score", "monetary_score")
 
 
-def _profile(row: dict[str, Any]) -> dict[str, Any]:
+def profile_of(row: dict[str, Any]) -> dict[str, Any]:
+    """The API's profile of a ``customer_360`` row."""
     search = {c: row.get(c) for c in SEARCH_COLUMNS}
     return {
         "contract": row["contract"],
@@ -54,7 +55,7 @@ def customer(snapshot: Snapshot, contract: str) -> dict[str, Any]:
     rows = snapshot.rows("SELECT * FROM customer_360 WHERE contract = ?", [contract])
     if not rows:
         raise NotFoundError(f"no customer with contract {contract!r} in the served run")
-    return _profile(rows[0])
+    return profile_of(rows[0])
 
 
 def user(snapshot: Snapshot, user_id: str) -> dict[str, Any]:
@@ -71,7 +72,7 @@ def user(snapshot: Snapshot, user_id: str) -> dict[str, Any]:
     return {
         "user_id": user_id,
         "search": search,
-        "customers": [_profile(row) for row in contracts],
+        "customers": [profile_of(row) for row in contracts],
     }
 
 

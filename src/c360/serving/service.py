@@ -10,8 +10,9 @@ from datetime import date
 from typing import Any, TypeVar
 
 from c360.config import C360Config
-from c360.errors import InputError, NotFoundError
+from c360.errors import InputError, NotFoundError, TransientError
 from c360.serving import queries
+from c360.serving.online import OnlineStore
 from c360.serving.snapshot import ServedWarehouse, ServingStatus, Snapshot
 
 T = TypeVar("T")
@@ -35,9 +36,15 @@ class Answer:
 class Service:
     """Questions about the served warehouse (see :mod:`c360.serving.queries`)."""
 
-    def __init__(self, served: ServedWarehouse, config: C360Config) -> None:
+    def __init__(
+        self, served: ServedWarehouse, config: C360Config, *, online: OnlineStore | None = None
+    ) -> None:
         self.served = served
         self.config = config
+        #: Where profile look-ups are answered first, if anywhere; the warehouse stands in for
+        #: it when it is down (``status().online`` says so).
+        self.online = online
+        self._online_error: str | None = None
         self._contract = re.compile(config.content.contract_pattern)
         self._user = re.compile(config.search.user_pattern)
 
@@ -53,7 +60,21 @@ class Service:
         return Answer(question(snapshot), snapshot.run_id, snapshot.publish_id)
 
     def status(self) -> ServingStatus:
-        return self.served.status()
+        status = self.served.status()
+        if self.online is not None:
+            try:
+                self.online.check()
+                current = self.online.current()
+                self._online_error = None
+                status.online = (
+                    f"{self.online.describe()}: publish {current[0]}"
+                    if current
+                    else f"{self.online.describe()}: nothing published online yet"
+                )
+            except TransientError as exc:
+                self._online_error = str(exc)
+                status.online = f"unavailable, answering from the warehouse: {exc}"
+        return status
 
     # -- checks of what is asked --------------------------------------------------------------
 
@@ -73,6 +94,18 @@ class Service:
 
     def customer(self, contract: str) -> Answer:
         contract = self.valid_contract(contract)
+        if self.online is not None:
+            try:
+                current = self.online.current()
+                if current is not None:
+                    profile = self.online.customer(current[0], contract)
+                    if profile is None:
+                        raise NotFoundError(
+                            f"no customer with contract {contract!r} in the served run"
+                        )
+                    return Answer(profile, current[1], current[0])
+            except TransientError as exc:  # Redis down: the warehouse answers instead
+                self._online_error = str(exc)
         return self._ask(lambda s: queries.customer(s, contract))
 
     def user(self, user_id: str) -> Answer:

@@ -137,6 +137,8 @@ class ServingStatus:
     published_at: str | None
     loaded_at: datetime | None
     error: str | None
+    #: The online store's state, when one is used.
+    online: str | None = None
 
 
 class ServedWarehouse:

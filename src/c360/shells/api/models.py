@@ -246,3 +246,6 @@ class Ready(BaseModel):
     published_at: str | None
     loaded_at: datetime | None
     error: str | None
+    online: str | None = Field(
+        default=None, description="The online store (Redis) and its state, when one is used."
+    )

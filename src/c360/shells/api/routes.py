@@ -150,7 +150,7 @@ def create_app(service: "Service", *, keys: ApiKeys, cors_origins: tuple[str, ..
         return models.Ready(
             ready=status.ready, warehouse=status.warehouse, run_id=status.run_id,
             publish_id=status.publish_id, published_at=status.published_at,
-            loaded_at=status.loaded_at, error=status.error,
+            loaded_at=status.loaded_at, error=status.error, online=status.online,
         )  # fmt: skip
 
     # -- customers ----------------------------------------------------------------------------

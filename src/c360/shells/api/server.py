@@ -25,6 +25,7 @@ class ServeOptions:
     cors_origins: tuple[str, ...] = ()
     poll_s: float = 1.0
     access_log: bool = False
+    online: str | None = None
 
 
 def serve(facade: C360, options: ServeOptions, *, warn: bool = True) -> None:
@@ -44,7 +45,10 @@ def serve(facade: C360, options: ServeOptions, *, warn: bool = True) -> None:
             facade.reporter.warn(
                 f"no API keys ({KEYS_VARIABLE}): anyone on this machine can read the API"
             )
-    with facade.serving(warehouse=options.warehouse, poll_s=options.poll_s) as service:
+    serving = facade.serving(
+        warehouse=options.warehouse, poll_s=options.poll_s, online=options.online
+    )
+    with serving as service:
         status = service.status()
         if not status.ready:
             facade.reporter.warn(f"not ready yet: {status.error} (see /readyz)")

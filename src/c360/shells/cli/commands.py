@@ -18,7 +18,7 @@ from c360 import __version__
 from c360.console import RichReporter, console, err_console
 from c360.shells.cli import render
 from c360.shells.cli.common import ConfigOpt, VerboseOpt, day, guard, open_facade
-from c360.shells.cli.serve import api_key_hash, serve
+from c360.shells.cli.serve import api_key_hash, publish_online, serve
 
 app = typer.Typer(
     name="c360",
@@ -99,6 +99,10 @@ def run(
             help="Publish even when a data quality check fails (the run record says so).",
         ),
     ] = None,
+    online: Annotated[
+        str | None,
+        typer.Option(help="Then copy the profiles into this Redis (as c360 publish-online)."),
+    ] = None,
     config: ConfigOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -129,7 +133,10 @@ def run(
             mapping=mapping,
             bridge=bridge,
         )
+        done = facade.publish_online(online=online, warehouse=warehouse) if online else None
     render.print_run(report)
+    if done is not None:
+        console.print(f"{done.customers:,} profiles in the online store", highlight=False)
 
 
 @app.command()
@@ -354,6 +361,7 @@ def quarantine(
 
 
 app.command()(serve)
+app.command("publish-online")(publish_online)
 app.command("api-key-hash")(api_key_hash)
 
 

@@ -37,6 +37,10 @@ def serve(
         float, typer.Option(help="Seconds between checks for a new publish.", min=0.1)
     ] = 1.0,
     access_log: Annotated[bool, typer.Option(help="Log every request (never the key).")] = False,
+    online: Annotated[
+        str | None,
+        typer.Option(help="Answer profile look-ups from this Redis (c360 publish-online)."),
+    ] = None,
     config: ConfigOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -52,11 +56,31 @@ def serve(
     options = ServeOptions(
         warehouse=warehouse, host=host, port=port, keys_file=api_keys_file,
         cors_origins=tuple(cors_origin or ()), poll_s=poll, access_log=access_log,
+        online=online,
     )  # fmt: skip
     with RichReporter(verbose=verbose) as reporter, guard(verbose):
         app = open_facade(config, {}, reporter)
         console.print(f"c360 serving http://{host}:{port}/  (API docs at /docs; Ctrl-C stops)")
         run_server(app, options)
+
+
+def publish_online(
+    online: Annotated[str, typer.Option(help="The Redis to write to: redis://host:6379/0.")],
+    warehouse: Annotated[
+        str | None, typer.Option(help="Warehouse whose latest publish to copy.")
+    ] = None,
+    config: ConfigOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Copy every customer profile of the warehouse's latest publish into Redis, under the
+    publish's own prefix, and switch `c360 serve --online` to it at once."""
+    with RichReporter(verbose=verbose) as reporter, guard(verbose):
+        done = open_facade(config, {}, reporter).publish_online(online=online, warehouse=warehouse)
+    console.print(
+        f"{done.customers:,} profiles and {done.users:,} users of run {done.run_id} in the "
+        f"online store (publish {done.publish_id})",
+        highlight=False,
+    )
 
 
 def api_key_hash(

@@ -1,0 +1,137 @@
+"""The online store: every customer profile of one publish in Redis, for fast look-ups.
+
+A publish's profiles go into Redis hashes under its own prefix — ``c360:<publish>:customers``
+(contract → profile JSON) and ``c360:<publish>:users`` (user id → its contracts) — and only when
+all are written does ``c360:current`` switch to it, in one command: a reader sees the old
+publish or the new one, never a mix. The previous publish's hashes then expire.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from c360.errors import ConfigError, TransientError
+from c360.serving import queries
+
+if TYPE_CHECKING:
+    import redis
+
+    from c360.serving.snapshot import Snapshot
+
+POINTER = "c360:current"
+#: How long a replaced publish's hashes stay readable (requests under way finish with them).
+RETIRE_S = 300
+BATCH = 5_000
+
+
+def _json(value: Any) -> str:
+    def plain(v: Any) -> Any:
+        if isinstance(v, date | datetime):
+            return v.isoformat()
+        raise TypeError(f"cannot store {type(v).__name__}")
+
+    return json.dumps(value, default=plain, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class OnlinePublish:
+    """What an online publish wrote."""
+
+    publish_id: str
+    run_id: str | None
+    customers: int
+    users: int
+
+
+class OnlineStore:
+    """Customer profiles in Redis, one publish at a time."""
+
+    def __init__(self, url: str) -> None:
+        if not url.startswith(("redis://", "rediss://", "unix://")):
+            raise ConfigError(f"online store {url!r}: give a redis:// URL")
+        try:
+            import redis
+        except ModuleNotFoundError as exc:  # pragma: no cover - depends on the install
+            raise ConfigError("the online store needs redis: pip install 'c360[online]'") from exc
+        self.url = url
+        self._errors: tuple[type[Exception], ...] = (redis.RedisError, OSError)
+        self.client: redis.Redis = redis.Redis.from_url(
+            url, socket_timeout=0.5, socket_connect_timeout=0.5, decode_responses=True
+        )
+
+    def describe(self) -> str:
+        from c360.sinks import redact
+
+        return redact(self.url)
+
+    def _call(self, action: str, fn: Any, *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except self._errors as exc:
+            raise TransientError(f"online store {self.describe()} {action}: {exc}") from exc
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def publish(self, snapshot: Snapshot) -> OnlinePublish:
+        """Write every profile of ``snapshot`` under its publish's prefix, then switch to it."""
+        publish_id = snapshot.publish_id or snapshot.loaded_at.strftime("%Y%m%dT%H%M%S%f")
+        prefix = f"c360:{publish_id}"
+        customers = users = 0
+        pipe = self.client.pipeline(transaction=False)
+        for batch in _batches(snapshot):
+            for row in batch:
+                profile = queries.profile_of(row)
+                pipe.hset(f"{prefix}:customers", row["contract"], _json(profile))
+                customers += 1
+            self._call("could not be written", pipe.execute)
+        users_sql = (
+            "SELECT user_id, list(contract ORDER BY contract) AS contracts FROM customer_360 "
+            "WHERE user_id IS NOT NULL GROUP BY user_id"
+        )
+        for batch in _batches(snapshot, users_sql):
+            for row in batch:
+                pipe.hset(f"{prefix}:users", row["user_id"], _json(row["contracts"]))
+                users += 1
+            self._call("could not be written", pipe.execute)
+        pipe.hset(f"{prefix}:meta", "publish_id", publish_id)
+        pipe.hset(f"{prefix}:meta", "run_id", snapshot.run_id or "")
+        self._call("could not be written", pipe.execute)
+        old = self._call("could not be read", self.client.getset, POINTER, publish_id)
+        if old and old != publish_id:
+            retire = self.client.pipeline(transaction=False)
+            for part in ("customers", "users", "meta"):
+                retire.expire(f"c360:{old}:{part}", RETIRE_S)
+            self._call("could not retire the old publish", retire.execute)
+        return OnlinePublish(publish_id, snapshot.run_id, customers, users)
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def current(self) -> tuple[str, str | None] | None:
+        """The publish being served online and its run (None: nothing published online)."""
+        publish_id = self._call("is unreachable", self.client.get, POINTER)
+        if not publish_id:
+            return None
+        run_id = self._call("is unreachable", self.client.hget, f"c360:{publish_id}:meta", "run_id")
+        return str(publish_id), (str(run_id) if run_id else None)
+
+    def customer(self, publish_id: str, contract: str) -> dict[str, Any] | None:
+        text = self._call(
+            "is unreachable", self.client.hget, f"c360:{publish_id}:customers", contract
+        )
+        return json.loads(text) if text else None
+
+    def check(self) -> None:
+        self._call("is unreachable", self.client.ping)
+
+
+def _batches(
+    snapshot: Snapshot, sql: str = "SELECT * FROM customer_360"
+) -> Iterator[list[dict[str, Any]]]:
+    """The rows of ``sql`` on the snapshot, :data:`BATCH` at a time."""
+    reader = snapshot.cursor().execute(sql).to_arrow_reader(BATCH)
+    for batch in reader:
+        yield batch.to_pylist()
