@@ -8,7 +8,8 @@ benchmarks/results.json; this script then writes a summary section with every ta
 this run met it (`summary` in results.json).
 
     python benchmarks/suite.py                      # everything, as the targets define it
-    python benchmarks/suite.py --only content       # one step (content, engines, warehouse, sf3)
+    python benchmarks/suite.py --only content       # one step (content, engines, warehouse, sf3,
+                                                    # serving)
     make bench BENCH_ARGS="--only content --repeat 1"   # one step, once, through make
 
 It runs from a source checkout with the virtualenv's python: the benchmarks are not part of the
@@ -27,7 +28,7 @@ from typing import Any
 from _harness import machine, median, read_results, write_section
 
 HERE = Path(__file__).resolve().parent
-STEPS = ("content", "engines", "warehouse", "sf3")
+STEPS = ("content", "engines", "warehouse", "sf3", "serving")
 
 
 def commands(args: argparse.Namespace) -> dict[str, list[str]]:
@@ -43,6 +44,7 @@ def commands(args: argparse.Namespace) -> dict[str, list[str]]:
             *py, str(HERE / "content_pipeline.py"), "--scale", str(args.out_of_core_scale),
             "--repeat", "1", "--cold-only", "--section", "content_sf3",
         ],
+        "serving": [*py, str(HERE / "serving.py"), "--scale", str(args.scale)],
     }  # fmt: skip
 
 
@@ -76,6 +78,16 @@ def _scan_ratio(results: dict[str, Any]) -> float | None:
     return cold / bare if cold and bare else None
 
 
+def _serving(results: dict[str, Any], backend: str, figure: str) -> float | None:
+    value = results.get("serving", {}).get(backend, {}).get(figure)
+    return float(value) if value is not None else None
+
+
+def _overview(results: dict[str, Any]) -> float | None:
+    times = results.get("serving", {}).get("overview_s")
+    return median(times) if times else None
+
+
 def _peak(results: dict[str, Any], section: str) -> float | None:
     cold = results.get(section, {}).get("cold", {})
     return median(cold["peak_rss_mb"]) if cold.get("peak_rss_mb") else None
@@ -100,6 +112,17 @@ TARGETS: list[Target] = [
      lambda v: v >= 200_000, "{:,.0f} rows/s"),
     ("PostgreSQL load ≥ 200 k rows/s", "warehouse", lambda r: _load_rate(r, "PostgreSQL"),
      lambda v: v >= 200_000, "{:,.0f} rows/s"),
+    ("Redis look-ups ≥ 3,000 req/s", "serving",
+     lambda r: _serving(r, "Redis", "requests_per_s"), lambda v: v >= 3000, "{:,.0f} req/s"),
+    ("Redis look-ups p99 ≤ 10 ms", "serving", lambda r: _serving(r, "Redis", "p99_ms"),
+     lambda v: v <= 10, "{:.1f} ms"),
+    ("DuckDB look-ups ≥ 500 req/s", "serving",
+     lambda r: _serving(r, "DuckDB", "requests_per_s"), lambda v: v >= 500, "{:,.0f} req/s"),
+    ("DuckDB look-ups p99 ≤ 50 ms", "serving", lambda r: _serving(r, "DuckDB", "p99_ms"),
+     lambda v: v <= 50, "{:.1f} ms"),
+    ("PostgreSQL look-ups", "serving", lambda r: _serving(r, "PostgreSQL", "requests_per_s"),
+     None, "{:,.0f} req/s"),
+    ("dashboard overview drawn ≤ 1.5 s", "serving", _overview, lambda v: v <= 1.5, "{:.2f} s"),
 ]  # fmt: skip
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from c360.errors import ConfigError, TransientError
@@ -28,13 +27,13 @@ RETIRE_S = 300
 BATCH = 5_000
 
 
-def _json(value: Any) -> str:
-    def plain(v: Any) -> Any:
-        if isinstance(v, date | datetime):
-            return v.isoformat()
-        raise TypeError(f"cannot store {type(v).__name__}")
-
-    return json.dumps(value, default=plain, ensure_ascii=False, separators=(",", ":"))
+#: One round trip, one consistent view: the served publish, its run and one profile.
+LOOKUP = """
+local publish = redis.call('GET', KEYS[1])
+if not publish then return nil end
+return {publish, redis.call('HGET', 'c360:' .. publish .. ':meta', 'run_id'),
+        redis.call('HGET', 'c360:' .. publish .. ':customers', ARGV[1])}
+"""
 
 
 @dataclass(frozen=True)
@@ -62,15 +61,16 @@ class OnlineStore:
         self.client: redis.Redis = redis.Redis.from_url(
             url, socket_timeout=0.5, socket_connect_timeout=0.5, decode_responses=True
         )
+        self._lookup = self.client.register_script(LOOKUP)
 
     def describe(self) -> str:
         from c360.sinks import redact
 
         return redact(self.url)
 
-    def _call(self, action: str, fn: Any, *args: Any) -> Any:
+    def _call(self, action: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
-            return fn(*args)
+            return fn(*args, **kwargs)
         except self._errors as exc:
             raise TransientError(f"online store {self.describe()} {action}: {exc}") from exc
 
@@ -85,7 +85,7 @@ class OnlineStore:
         for batch in _batches(snapshot):
             for row in batch:
                 profile = queries.profile_of(row)
-                pipe.hset(f"{prefix}:customers", row["contract"], _json(profile))
+                pipe.hset(f"{prefix}:customers", row["contract"], queries.profile_json(profile))
                 customers += 1
             self._call("could not be written", pipe.execute)
         users_sql = (
@@ -94,7 +94,7 @@ class OnlineStore:
         )
         for batch in _batches(snapshot, users_sql):
             for row in batch:
-                pipe.hset(f"{prefix}:users", row["user_id"], _json(row["contracts"]))
+                pipe.hset(f"{prefix}:users", row["user_id"], json.dumps(row["contracts"]))
                 users += 1
             self._call("could not be written", pipe.execute)
         pipe.hset(f"{prefix}:meta", "publish_id", publish_id)
@@ -118,11 +118,14 @@ class OnlineStore:
         run_id = self._call("is unreachable", self.client.hget, f"c360:{publish_id}:meta", "run_id")
         return str(publish_id), (str(run_id) if run_id else None)
 
-    def customer(self, publish_id: str, contract: str) -> dict[str, Any] | None:
-        text = self._call(
-            "is unreachable", self.client.hget, f"c360:{publish_id}:customers", contract
-        )
-        return json.loads(text) if text else None
+    def lookup(self, contract: str) -> tuple[str, str | None, str | None] | None:
+        """(publish, run, the profile's JSON or None) of the served publish, read at once;
+        None when nothing was published online."""
+        found = self._call("is unreachable", self._lookup, keys=[POINTER], args=[contract])
+        if not found:
+            return None
+        publish_id, run_id, text = [*list(found), None, None][:3]
+        return str(publish_id), (str(run_id) if run_id else None), text
 
     def check(self) -> None:
         self._call("is unreachable", self.client.ping)

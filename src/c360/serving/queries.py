@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import date
+import json
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
@@ -50,12 +51,23 @@ def profile_of(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def profile_json(profile: dict[str, Any]) -> str:
+    """A profile as compact JSON text: how the API answers it and the online store keeps it."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, date | datetime):
+            return value.isoformat()
+        raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+    return json.dumps(profile, default=plain, ensure_ascii=False, separators=(",", ":"))
+
+
 def customer(snapshot: Snapshot, contract: str) -> dict[str, Any]:
     """One contract's profile: content, scores, segment and (through the bridge) search."""
-    rows = snapshot.rows("SELECT * FROM customer_360 WHERE contract = ?", [contract])
-    if not rows:
+    row = snapshot.profile_row(contract)
+    if row is None:
         raise NotFoundError(f"no customer with contract {contract!r} in the served run")
-    return profile_of(rows[0])
+    return profile_of(row)
 
 
 def user(snapshot: Snapshot, user_id: str) -> dict[str, Any]:

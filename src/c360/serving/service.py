@@ -3,6 +3,7 @@ publish) and says which."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -92,21 +93,28 @@ class Service:
 
     # -- questions ----------------------------------------------------------------------------
 
-    def customer(self, contract: str) -> Answer:
+    def customer_json(self, contract: str) -> Answer:
+        """A contract's profile as JSON text: from the online store when there is one and it
+        answers, else from the snapshot."""
         contract = self.valid_contract(contract)
         if self.online is not None:
             try:
-                current = self.online.current()
-                if current is not None:
-                    profile = self.online.customer(current[0], contract)
-                    if profile is None:
+                found = self.online.lookup(contract)
+                if found is not None:
+                    publish_id, run_id, text = found
+                    if text is None:
                         raise NotFoundError(
                             f"no customer with contract {contract!r} in the served run"
                         )
-                    return Answer(profile, current[1], current[0])
+                    return Answer(text, run_id, publish_id)
             except TransientError as exc:  # Redis down: the warehouse answers instead
                 self._online_error = str(exc)
-        return self._ask(lambda s: queries.customer(s, contract))
+        return self._ask(lambda s: queries.profile_json(queries.customer(s, contract)))
+
+    def customer(self, contract: str) -> Answer:
+        """A contract's profile (as :meth:`customer_json`, parsed)."""
+        answer = self.customer_json(contract)
+        return Answer(json.loads(answer.data), answer.run_id, answer.publish_id)
 
     def user(self, user_id: str) -> Answer:
         user_id = self.valid_user(user_id)

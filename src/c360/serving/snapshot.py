@@ -20,13 +20,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import duckdb
+import numpy as np
+import pyarrow as pa
 
 from c360.engines.duckdb import NFC_FUNCTION_SQL
 from c360.errors import C360Error, OutputError, UnavailableError
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from c360.console import Reporter
     from c360.sinks.base import Sink
 
@@ -50,7 +50,9 @@ COUNTED_TABLES = {
     "quarantine_search": ("reason",),
 }
 #: Indexes that make a look-up a probe, not a scan.
-INDEXES = {"customer_360": ("contract", "user_id"), "customer_search_stats": ("user_id",)}
+INDEXES = {"customer_search_stats": ("user_id",)}
+#: The profiles: looked up by contract without SQL (see :meth:`Snapshot.profile_row`).
+PROFILES = "customer_360"
 
 
 @dataclass
@@ -59,6 +61,9 @@ class Snapshot:
 
     con: duckdb.DuckDBPyConnection
     tables: frozenset[str]
+    #: ``customer_360`` sorted by contract, and its contracts as bytes (for look-ups).
+    profiles: pa.Table | None
+    contract_keys: np.ndarray[Any, Any] | None
     publish_id: str | None
     published_at: str | None
     #: The latest run in ``pipeline_runs`` (any status) and the latest that succeeded.
@@ -71,6 +76,13 @@ class Snapshot:
         """A snapshot of the tables ``read`` (name → rows; ``count:<table>`` for counts)."""
         con = duckdb.connect(":memory:")
         con.execute(NFC_FUNCTION_SQL)  # the rules' keyword normalisation runs here too
+        profiles, keys = None, None
+        if PROFILES in read:
+            # Also kept as Arrow, sorted by contract: a look-up is a binary search on the
+            # contracts (microseconds), not a query. (Registered Arrow views are not seen by
+            # other cursors, so SQL gets its own copy below.)
+            profiles = read[PROFILES].sort_by("contract")
+            keys = profiles.column("contract").to_numpy(zero_copy_only=False).astype("S")
         for name, rows in read.items():
             table = name.replace(":", "_")
             con.register("_incoming", rows)
@@ -86,9 +98,12 @@ class Snapshot:
             ).fetchone()
             run_id = str(row[0]) if row else None
         marker = marker or {}
+        names = {n.replace(":", "_") for n in read}
         return cls(
             con=con,
-            tables=frozenset(n.replace(":", "_") for n in read),
+            tables=frozenset(names),
+            profiles=profiles,
+            contract_keys=keys,
             publish_id=marker.get("publish_id"),
             published_at=marker.get("published_at"),
             run_id=run_id,
@@ -100,6 +115,18 @@ class Snapshot:
         if cur is None:
             cur = self._local.cursor = self.con.cursor()
         return cur
+
+    def profile_row(self, contract: str) -> dict[str, Any] | None:
+        """The ``customer_360`` row of ``contract`` (None: no such customer)."""
+        keys, profiles = self.contract_keys, self.profiles
+        if keys is None or profiles is None:
+            return None
+        needle = contract.encode("utf-8")
+        i = int(np.searchsorted(keys, needle))
+        if i < len(keys) and keys[i] == needle:
+            row: dict[str, Any] = profiles.slice(i, 1).to_pylist()[0]
+            return row
+        return None
 
     def has(self, table: str) -> bool:
         return table in self.tables

@@ -13,6 +13,7 @@ import hmac
 import ipaddress
 import os
 from pathlib import Path
+from typing import Any
 
 from c360.errors import ConfigError
 
@@ -30,6 +31,33 @@ SECURITY_HEADERS = {
         "script-src 'self'; connect-src 'self'; frame-ancestors 'none'"
     ),
 }
+
+
+class SecurityHeaders:
+    """ASGI middleware adding :data:`SECURITY_HEADERS` (and ``no-store``) to every answer that
+    does not set its own (a plain ASGI wrapper: no per-request task, unlike ``@app.middleware``).
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.headers = [
+            (name.lower().encode(), value.encode())
+            for name, value in {**SECURITY_HEADERS, "Cache-Control": "no-store"}.items()
+        ]
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [(n, v) for n, v in self.headers if n not in present]
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 def key_hash(key: str) -> str:
