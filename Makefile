@@ -42,6 +42,11 @@ $(CHROMIUM):
 
 browser: $(CHROMIUM) ## install Debian's chromium for the dashboard tests
 
+# The load generator of the serving benchmark.
+/usr/bin/wrk:
+	@SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); export DEBIAN_FRONTEND=noninteractive; \
+	$$SUDO apt-get install -y -q wrk || ($$SUDO apt-get update -q && $$SUDO apt-get install -y -q wrk)
+
 demo: install ## generate a small data set and run the whole pipeline on DuckDB
 	$(BIN)/c360 demo --scale $(SCALE) --out demo
 
@@ -70,7 +75,7 @@ typecheck: install ## mypy --strict on the package
 imports: install ## check the import layers (import-linter)
 	$(BIN)/lint-imports
 
-bench: install ## run the benchmark suite against the targets (BENCH_ARGS="--only content --repeat 1")
+bench: install browser /usr/bin/wrk ## run the benchmark suite against the targets (BENCH_ARGS="--only content --repeat 1")
 	$(BIN)/python benchmarks/suite.py $(BENCH_ARGS)
 
 lock: ## re-resolve requirements/dev.lock from pyproject.toml

@@ -41,6 +41,24 @@ def test_a_customer_is_its_customer_360_row(client: TestClient, sql: Sql) -> Non
     assert got["search"]["trending_type"] == row["trending_type"]
 
 
+def test_the_look_up_fast_path_answers_what_the_route_answers(
+    client: TestClient, keyed: TestClient, sql: Sql
+) -> None:
+    from shells.api.conftest import KEY
+
+    contracts = [r["contract"] for r in sql("SELECT contract FROM customer_360 LIMIT 5")]
+    for contract in contracts:
+        fast = client.get(f"/api/v1/customers/{contract}")
+        routed = client.get(f"/api/v1/customers/{contract}?via=route")  # a query: no fast path
+        assert fast.status_code == routed.status_code == 200
+        assert fast.content == routed.content
+        assert fast.headers["content-type"] == routed.headers["content-type"]
+        assert fast.headers["x-content-type-options"] == "nosniff"
+        keyed_fast = keyed.get(f"/api/v1/customers/{contract}", headers={"X-API-Key": KEY})
+        assert keyed_fast.content == fast.content
+        assert keyed.get(f"/api/v1/customers/{contract}").status_code == 401
+
+
 def test_a_user_shows_their_taste_and_their_contracts(client: TestClient, sql: Sql) -> None:
     (row,) = sql("SELECT user_id FROM customer_360 WHERE user_id IS NOT NULL ORDER BY 1 LIMIT 1")
     body = _get(client, f"/api/v1/users/{row['user_id']}")

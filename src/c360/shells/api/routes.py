@@ -20,6 +20,7 @@ from c360 import __version__
 from c360.errors import C360Error, InputError, NotFoundError, TransientError
 from c360.shells.api import models
 from c360.shells.api.dashboard import add_dashboard
+from c360.shells.api.lookups import ProfileLookups, customer_body
 from c360.shells.api.security import HEADER, ApiKeys, SecurityHeaders
 
 if TYPE_CHECKING:
@@ -74,6 +75,8 @@ def create_app(service: "Service", *, keys: ApiKeys, cors_origins: tuple[str, ..
         redoc_url=None,
     )
     add_dashboard(app)
+    # Middleware added last runs first: headers, then CORS, then the look-up fast path.
+    app.add_middleware(ProfileLookups, service=service, keys=keys)
     if cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET"],
@@ -158,9 +161,7 @@ def create_app(service: "Service", *, keys: ApiKeys, cors_origins: tuple[str, ..
         # The profile arrives as JSON text (as the online store keeps it): wrapped, not parsed.
         # Called on the event loop: a look-up is one index probe or one Redis round trip, less
         # than the hop to a worker thread would cost.
-        answer = service.customer_json(contract)
-        served = _served(answer).model_dump_json()
-        return Response(f'{{"served":{served},"customer":{answer.data}}}', media_type=JSON)
+        return Response(customer_body(service.customer_json(contract)), media_type=JSON)
 
     @app.get(
         "/api/v1/users/{user_id}", response_model=models.UserAnswer,
