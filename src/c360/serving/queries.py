@@ -16,23 +16,19 @@ from typing import Any
 
 from c360.config import CATEGORIES
 from c360.errors import InputError, NotFoundError
+from c360.rules.content import STATS_COLUMNS
 from c360.rules.unified import SEARCH_COLUMNS
 from c360.serving.snapshot import Snapshot
 
-#: The profile's columns by part of the answer.
+#: The profile's columns by part of the answer: seconds per category, the scores, the segment,
+#: and the content profile (the rest of ``customer_content_stats``).
 SECONDS_COLUMNS = tuple(column for _, column in CATEGORIES)
-CONTENT_COLUMNS = (
-    "total_duration",
-    "active_days",
-    "most_watch",
-    "taste",
-    "activeness",
-    "level_activeness",
-    "devices",
-    "first_active",
-    "last_active",
-)
 SCORE_COLUMNS = ("recency_days", "recency_score", "frequency_score", "monetary_score")
+CONTENT_COLUMNS = tuple(
+    c
+    for c in STATS_COLUMNS
+    if c not in {"contract", "customer_type", *SECONDS_COLUMNS, *SCORE_COLUMNS}
+)
 
 
 def profile_of(row: dict[str, Any]) -> dict[str, Any]:

@@ -13,8 +13,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -244,10 +242,6 @@ class ServedWarehouse:
                 self._error or f"the warehouse {self.sink.describe()} is not loaded yet"
             )
         return snapshot
-
-    @contextmanager
-    def reading(self) -> Iterator[Snapshot]:
-        yield self.current()
 
     def status(self) -> ServingStatus:
         snapshot = self._snapshot
