@@ -27,7 +27,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _serving(*args: str, env: dict[str, str] | None = None) -> Iterator[str]:
+def _serving(
+    *args: str, env: dict[str, str] | None = None, logs: list[str] | None = None
+) -> Iterator[str]:
     port = _free_port()
     process = subprocess.Popen(
         [C360, "serve", "--port", str(port), *args],
@@ -48,7 +50,9 @@ def _serving(*args: str, env: dict[str, str] | None = None) -> Iterator[str]:
         yield base
     finally:
         process.terminate()
-        process.wait(timeout=20)
+        out, err = process.communicate(timeout=20)
+        if logs is not None:
+            logs.append(out + err)
 
 
 def test_serve_answers_over_http_with_keys_from_the_environment(warehouse: Path) -> None:
@@ -59,6 +63,19 @@ def test_serve_answers_over_http_with_keys_from_the_environment(warehouse: Path)
         assert httpx.get(url).status_code == 401
         answer = httpx.get(url, headers={"X-API-Key": "beta"})
         assert answer.status_code == 200 and answer.json()["served"]["run_id"] == ready["run_id"]
+
+
+def test_keys_never_reach_the_logs(warehouse: Path) -> None:
+    logs: list[str] = []
+    secret = "s3cret-key-for-the-log-test"
+    with _serving(
+        "--warehouse", str(warehouse), "--access-log", env={"C360_API_KEYS": secret}, logs=logs
+    ) as base:
+        for key in (secret, secret + "-wrong"):
+            httpx.get(f"{base}/api/v1/runs", headers={"X-API-Key": key})
+    (text,) = logs
+    assert "GET /api/v1/runs" in text  # the access log is on
+    assert secret not in text
 
 
 def test_serve_reads_hashed_keys_from_a_file(warehouse: Path, tmp_path: Path) -> None:

@@ -56,6 +56,6 @@ def serve(facade: C360, options: ServeOptions, *, warn: bool = True) -> None:
         logging.getLogger("c360.serve").setLevel(logging.INFO)
         config = uvicorn.Config(
             app, host=options.host, port=options.port, access_log=options.access_log,
-            log_level="warning", server_header=False,
+            log_level="info" if options.access_log else "warning", server_header=False,
         )  # fmt: skip
         uvicorn.Server(config).run()
