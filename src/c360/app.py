@@ -297,7 +297,9 @@ class C360:
         from c360.sinks import create_sink
 
         store = OnlineStore(online)
-        snapshot = load_snapshot(create_sink(warehouse or self.config.paths.warehouse))
+        # Only what the online store holds: the profiles, and the runs for the run id.
+        sink = create_sink(warehouse or self.config.paths.warehouse)
+        snapshot = load_snapshot(sink, ("customer_360", "pipeline_runs"), {})
         try:
             self.reporter.stage("online", total=1)
             published = store.publish(snapshot)

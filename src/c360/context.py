@@ -80,6 +80,10 @@ class Window:
         return [d for d in every if d not in present]
 
 
+#: The names of a run's sources: their windows, bronze folders, ledger records and checks.
+CONTENT = "content"
+SEARCH = "search"
+
 #: The stages of a batch run, in order; each may also be called alone on a lake.
 STAGES = ("ingest", "transform", "check", "publish")
 

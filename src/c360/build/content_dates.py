@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from c360.catalog import DAILY_SUMMARY_TABLES
+from c360.context import CONTENT
 from c360.engines.base import in_passes
 from c360.lake.ledger import FileRecord, digest, read_json_state, write_atomic, write_json_atomic
 from c360.rules import content as content_rules
@@ -51,7 +52,6 @@ PARTIALS: dict[str, Callable[[ir.Table], ir.Table]] = {
     "daily_active_contracts": star.daily_active_contracts,
 }
 FACT = "fact_usage"
-CONTENT = "content"
 #: Every kind of per-date file in ``silver/content``.
 SILVER_KINDS = frozenset({"ids", "losers", "cross_losers", *PARTIALS})
 

@@ -8,14 +8,13 @@ from typing import TYPE_CHECKING
 from c360.build.content_dates import FACT, build_content_dates, fact_partition
 from c360.build.gold import write_gold
 from c360.catalog import DAILY_SUMMARY_TABLES
+from c360.context import CONTENT
 from c360.rules import content as content_rules
 from c360.rules import star
 from c360.sinks.base import Partitioned
 
 if TYPE_CHECKING:
     from c360.context import RunContext
-
-CONTENT = "content"
 
 
 def build_content_gold(ctx: RunContext) -> None:

@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from c360.build.gold import write_gold
 from c360.catalog import CATEGORISED_TABLES
+from c360.context import SEARCH
 from c360.enrich.store import Answer, AnswerStore
 from c360.errors import InputError
 from c360.io.reference import read_keyword_labels
@@ -30,8 +31,6 @@ if TYPE_CHECKING:
     from c360.context import RunContext
     from c360.engines.base import Engine
     from c360.lake.layout import LakeLayout
-
-SEARCH = "search"
 
 
 def build_search_gold(ctx: RunContext) -> None:

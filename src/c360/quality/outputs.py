@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow.parquet as pq
 
-from c360.context import Window
+from c360.context import CONTENT, Window
 from c360.quality.checks import RunRows, foreign_key_probes, row_drift, table_probes
 from c360.sinks.base import Partitioned, table_paths, table_rows
 
@@ -44,7 +44,7 @@ def check_outputs(ctx: RunContext) -> None:
 
     report = ctx.report
     report.rows_out = {name: table_rows(files) for name, files in ctx.outputs.items()}
-    window = ctx.windows.get("content")
+    window = ctx.windows.get(CONTENT)
     current = RunRows(report.rows_out, window.days if window else 0)
     quality.add(row_drift(current, earlier_runs(ctx.lake), ctx.config.quality))
     quality.enforce()

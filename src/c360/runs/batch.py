@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from c360.build.content_gold import build_content_gold
 from c360.build.customer_360 import build_customer_360
 from c360.build.search_gold import build_search_gold
-from c360.context import STAGES, RunContext, RunRequest
+from c360.context import SEARCH, STAGES, RunContext, RunRequest
 from c360.errors import InputError, QualityError
 from c360.lake.layout import LakeLayout
 from c360.lake.ledger import Ledger, write_atomic
@@ -55,7 +55,7 @@ def ingest(ctx: RunContext) -> None:
 def transform(ctx: RunContext) -> None:
     """Every output table of the window, from bronze, into gold."""
     build_content_gold(ctx)
-    if "search" in ctx.windows:
+    if SEARCH in ctx.windows:
         build_search_gold(ctx)
     else:
         ctx.lake.search_months.unlink(missing_ok=True)  # nothing to reclassify later

@@ -127,9 +127,6 @@ class OnlineStore:
         publish_id, run_id, text = [*list(found), None, None][:3]
         return str(publish_id), (str(run_id) if run_id else None), text
 
-    def check(self) -> None:
-        self._call("is unreachable", self.client.ping)
-
 
 def _batches(
     snapshot: Snapshot, sql: str = "SELECT * FROM customer_360"

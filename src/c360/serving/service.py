@@ -4,6 +4,7 @@ publish) and says which."""
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from c360.serving.online import OnlineStore
 from c360.serving.snapshot import ServedWarehouse, ServingStatus, Snapshot
 
 T = TypeVar("T")
+log = logging.getLogger("c360.serve")
 #: Profile columns a distribution may be asked for, by the name the API uses.
 DISTRIBUTIONS = {
     "segment": "customer_type",
@@ -45,7 +47,7 @@ class Service:
         #: Where profile look-ups are answered first, if anywhere; the warehouse stands in for
         #: it when it is down (``status().online`` says so).
         self.online = online
-        self._online_error: str | None = None
+        self._online_down = False
         self._contract = re.compile(config.content.contract_pattern)
         self._user = re.compile(config.search.user_pattern)
 
@@ -64,16 +66,13 @@ class Service:
         status = self.served.status()
         if self.online is not None:
             try:
-                self.online.check()
                 current = self.online.current()
-                self._online_error = None
                 status.online = (
                     f"{self.online.describe()}: publish {current[0]}"
                     if current
                     else f"{self.online.describe()}: nothing published online yet"
                 )
             except TransientError as exc:
-                self._online_error = str(exc)
                 status.online = f"unavailable, answering from the warehouse: {exc}"
         return status
 
@@ -97,19 +96,30 @@ class Service:
         """A contract's profile as JSON text: from the online store when there is one and it
         answers, else from the snapshot."""
         contract = self.valid_contract(contract)
-        if self.online is not None:
-            try:
-                found = self.online.lookup(contract)
-                if found is not None:
-                    publish_id, run_id, text = found
-                    if text is None:
-                        raise NotFoundError(
-                            f"no customer with contract {contract!r} in the served run"
-                        )
-                    return Answer(text, run_id, publish_id)
-            except TransientError as exc:  # Redis down: the warehouse answers instead
-                self._online_error = str(exc)
-        return self._ask(lambda s: queries.profile_json(queries.customer(s, contract)))
+        found = self._online_lookup(contract)
+        if found is None:
+            return self._ask(lambda s: queries.profile_json(queries.customer(s, contract)))
+        publish_id, run_id, text = found
+        if text is None:
+            raise NotFoundError(f"no customer with contract {contract!r} in the served run")
+        return Answer(text, run_id, publish_id)
+
+    def _online_lookup(self, contract: str) -> tuple[str, str | None, str | None] | None:
+        """The online store's answer; None when there is no store, nothing published online,
+        or the store is down (said once per outage in the log, and in ``status()``)."""
+        if self.online is None:
+            return None
+        try:
+            found = self.online.lookup(contract)
+        except TransientError as exc:
+            if not self._online_down:
+                log.warning("%s; answering from the warehouse", exc)
+            self._online_down = True
+            return None
+        if self._online_down:
+            log.warning("online store %s answers again", self.online.describe())
+        self._online_down = False
+        return found
 
     def customer(self, contract: str) -> Answer:
         """A contract's profile (as :meth:`customer_json`, parsed)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -64,7 +65,7 @@ class Snapshot:
     contract_keys: np.ndarray[Any, Any] | None
     publish_id: str | None
     published_at: str | None
-    #: The latest run in ``pipeline_runs`` (any status) and the latest that succeeded.
+    #: The latest run in ``pipeline_runs`` (any status).
     run_id: str | None
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     _local: threading.local = field(default_factory=threading.local, repr=False)
@@ -141,9 +142,14 @@ class Snapshot:
         self.con.close()
 
 
-def load_snapshot(sink: Sink) -> Snapshot:
-    """Read the served tables of the warehouse's latest publish into memory."""
-    read, marker = sink.read_consistent(SERVED_TABLES, COUNTED_TABLES)
+def load_snapshot(
+    sink: Sink,
+    tables: Sequence[str] = SERVED_TABLES,
+    counted: Mapping[str, Sequence[str]] = COUNTED_TABLES,
+) -> Snapshot:
+    """Read the served tables (or only ``tables`` and ``counted``) of the warehouse's latest
+    publish into memory."""
+    read, marker = sink.read_consistent(tables, counted)
     if not read:
         raise UnavailableError(
             f"the warehouse {sink.describe()} has no published tables yet; run `c360 run` first"
@@ -256,8 +262,7 @@ class ServedWarehouse:
         )
 
     def wait_for(self, publish_id: str, timeout_s: float = 10.0) -> Snapshot:
-        """Wait until the snapshot of ``publish_id`` (or a later one) is served (for tests and
-        for ``c360 serve --wait``)."""
+        """Wait until the snapshot of ``publish_id`` is served."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             snapshot = self._snapshot

@@ -261,16 +261,12 @@ class ServerSink(Sink):
         limit: int | None = None,
         where: Mapping[str, object] | None = None,
     ) -> pa.Table:
+        sql = f"SELECT * FROM {self.quote(table)}"
+        if where:
+            sql += " WHERE " + " AND ".join(f"{self.quote(c)} = %s" for c in where)
+        sql += f" LIMIT {int(limit)}" if limit else ""
         with self.connection() as con:
-            cur = con.cursor()
-            sql = f"SELECT * FROM {self.quote(table)}"
-            if where:
-                sql += " WHERE " + " AND ".join(f"{self.quote(c)} = %s" for c in where)
-            sql += f" LIMIT {int(limit)}" if limit else ""
-            cur.execute(sql, tuple((where or {}).values()))
-            names = [d[0] for d in cur.description]
-            rows = cur.fetchall()
-        return pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)})
+            return self._select(con, sql, tuple((where or {}).values()))
 
     def tables(self) -> list[str]:
         with self.connection() as con:
@@ -330,9 +326,10 @@ class ServerSink(Sink):
         return out, after
 
     @staticmethod
-    def _select(con: Any, sql: str) -> pa.Table:
+    def _select(con: Any, sql: str, params: tuple[object, ...] = ()) -> pa.Table:
+        """The rows of a query, as Arrow."""
         cur = con.cursor()
-        cur.execute(sql)
+        cur.execute(sql, params)
         names = [d[0] for d in cur.description]
         rows = cur.fetchall()
         return pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)})

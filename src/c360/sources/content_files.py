@@ -13,13 +13,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import date
 
+from c360.context import CONTENT
 from c360.errors import InputError
 from c360.io.files import FileScan, SourceFile, find_content_files, scan
 from c360.lake.ledger import FileRecord, digest
 from c360.rules import content as content_rules
 from c360.sources.base import Counts, Source
-
-CONTENT = "content"
 
 
 class ContentFiles(Source[SourceFile]):

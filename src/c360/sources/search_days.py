@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from datetime import date
 
-from c360.context import Window
+from c360.context import SEARCH, Window
 from c360.engines.base import in_passes
 from c360.errors import InputError
 from c360.io.files import SearchDay, find_search_days, inspect_search_parts
@@ -22,7 +22,6 @@ from c360.reports import SearchReport
 from c360.rules import search as search_rules
 from c360.sources.base import Counts, Source
 
-SEARCH = "search"
 DAYS_PER_PASS = 31
 
 

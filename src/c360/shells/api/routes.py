@@ -6,6 +6,7 @@ Every answer is a pydantic model and names the publish it came from; every error
 
 # No ``from __future__ import annotations``: FastAPI reads the endpoints' annotations, and some
 # name patterns from the config, which only exist inside create_app.
+import dataclasses
 import logging
 from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any
@@ -142,11 +143,7 @@ def create_app(service: "Service", *, keys: ApiKeys, cors_origins: tuple[str, ..
         status = service.status()
         if not status.ready:
             response.status_code = 503
-        return models.Ready(
-            ready=status.ready, warehouse=status.warehouse, run_id=status.run_id,
-            publish_id=status.publish_id, published_at=status.published_at,
-            loaded_at=status.loaded_at, error=status.error, online=status.online,
-        )  # fmt: skip
+        return models.Ready(**dataclasses.asdict(status))
 
     # -- customers ----------------------------------------------------------------------------
 
