@@ -152,7 +152,11 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument(
+        "--workers", default="1,2", help="comma-separated worker counts to serve with"
+    )
     args = parser.parse_args()
+    worker_counts = [int(n) for n in args.workers.split(",")]
     if shutil.which("wrk") is None:
         raise SystemExit("the serving benchmark needs wrk: apt-get install wrk")
 
@@ -178,30 +182,30 @@ def main() -> None:
                                   "customers": customers, "clients": args.clients}  # fmt: skip
     rows = []
     for name, serve_args in backends.items():
-        with serving(*serve_args) as base:
-            figures = load(base, script, clients=args.clients, seconds=args.seconds)
-            if name == "DuckDB":
-                times = overview_seconds(base)
-                results["overview_s"] = times
-        results[name] = figures
-        rows.append(
-            f"| {name} | {figures['requests_per_s']:,.0f} | {figures['p50_ms']:.1f} | "
-            f"{figures['p99_ms']:.1f} | {figures['non_2xx']:.0f} |"
-        )
-        print(rows[-1], flush=True)
+        for workers in worker_counts:
+            with serving(*serve_args, "--workers", str(workers)) as base:
+                figures = load(base, script, clients=args.clients, seconds=args.seconds)
+                if name == "DuckDB" and workers == worker_counts[0]:
+                    results["overview_s"] = overview_seconds(base)
+            results[f"{name} ×{workers}"] = figures
+            rows.append(
+                f"| {name} | {workers} | {figures['requests_per_s']:,.0f} | "
+                f"{figures['p50_ms']:.1f} | {figures['p99_ms']:.1f} | {figures['non_2xx']:.0f} |"
+            )
+            print(rows[-1], flush=True)
     info = machine()
     markdown = f"""
 ## Serving: profile look-ups and the dashboard (`benchmarks/serving.py`)
 
 {info["date"]}, {info["cores"]} cores / {info["ram_gb"]} GB RAM, SF{args.scale:g}
-({customers:,} customers). `c360 serve` on loopback, one process; `wrk` (one thread,
+({customers:,} customers). `c360 serve --workers N` on loopback; `wrk` (one thread,
 {args.clients} connections, {args.seconds} s) asks for random contracts' profiles
 (`/api/v1/customers/{{contract}}`) from a sample of 20,000. Client and server share the two cores.
 The DuckDB and PostgreSQL back ends answer from the server's in-memory snapshot of the publish
-(D63); Redis from the online store (D65).
+(D63); Redis from the online store (D65). Each worker process holds its own snapshot.
 
-| back end | requests/s | p50 ms | p99 ms | non-2xx |
-|---|---|---|---|---|
+| back end | workers | requests/s | p50 ms | p99 ms | non-2xx |
+|---|---|---|---|---|---|
 {chr(10).join(rows)}
 
 Dashboard overview fully drawn (Playwright, Debian's chromium, DuckDB back end): median

@@ -79,7 +79,13 @@ def _scan_ratio(results: dict[str, Any]) -> float | None:
 
 
 def _serving(results: dict[str, Any], backend: str, figure: str) -> float | None:
-    value = results.get("serving", {}).get(backend, {}).get(figure)
+    """``figure`` of ``backend`` served with the most workers measured."""
+    measured = {
+        int(key.rsplit("×", 1)[1]): value
+        for key, value in results.get("serving", {}).items()
+        if key.startswith(f"{backend} ×")
+    }
+    value = measured[max(measured)].get(figure) if measured else None
     return float(value) if value is not None else None
 
 

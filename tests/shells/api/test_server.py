@@ -4,15 +4,18 @@ environment, and the loopback rule."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
+import psutil
 import pytest
 
 from c360.shells.api.security import key_hash
@@ -28,7 +31,10 @@ def _free_port() -> int:
 
 @contextmanager
 def _serving(
-    *args: str, env: dict[str, str] | None = None, logs: list[str] | None = None
+    *args: str,
+    env: dict[str, str] | None = None,
+    logs: list[str] | None = None,
+    pid: list[int] | None = None,
 ) -> Iterator[str]:
     port = _free_port()
     process = subprocess.Popen(
@@ -37,6 +43,8 @@ def _serving(
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
+    if pid is not None:
+        pid.append(process.pid)
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -108,3 +116,41 @@ def test_a_missing_warehouse_is_not_ready_but_the_server_runs(tmp_path: Path, mi
         assert "does not exist" in ready.json()["error"]
         answer = httpx.get(f"{base}/api/v1/runs")
         assert answer.status_code == 503 and "does not exist" in answer.json()["error"]
+
+
+def _workers(pid: int) -> set[int]:
+    """The live worker processes of the server ``pid``."""
+    found = set()
+    for child in psutil.Process(pid).children():
+        try:
+            if "spawn_main" in " ".join(child.cmdline()):
+                found.add(child.pid)
+        except (psutil.ZombieProcess, psutil.NoSuchProcess):  # one just killed
+            continue
+    return found
+
+
+def _wait(condition: Callable[[], bool], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.2)
+
+
+def test_workers_answer_alike_and_a_dead_worker_is_replaced(
+    warehouse: Path, sql: Callable[..., list[dict[str, Any]]]
+) -> None:
+    (row,) = sql("SELECT contract FROM customer_360 ORDER BY contract LIMIT 1")
+    pid: list[int] = []
+    with _serving("--warehouse", str(warehouse), "--workers", "2", pid=pid) as base:
+        _wait(lambda: httpx.get(f"{base}/readyz").status_code == 200)
+        workers = _workers(pid[0])
+        assert len(workers) == 2
+        url = f"{base}/api/v1/customers/{row['contract']}"
+        bodies = {httpx.get(url).text for _ in range(40)}  # new connections: both workers answer
+        assert len(bodies) == 1 and row["contract"] in bodies.pop()
+        os.kill(min(workers), signal.SIGKILL)
+        _wait(lambda: len(_workers(pid[0]) - {min(workers)}) == 2)
+        _wait(lambda: httpx.get(f"{base}/readyz").status_code == 200)
+        assert all(httpx.get(url).status_code == 200 for _ in range(20))

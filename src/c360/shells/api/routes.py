@@ -66,9 +66,13 @@ def _served(answer: "Answer") -> models.Served:
     return models.Served(run_id=answer.run_id, publish_id=answer.publish_id)
 
 
-def create_app(service: "Service", *, keys: ApiKeys, cors_origins: tuple[str, ...] = ()) -> FastAPI:
-    """The FastAPI application over ``service`` (started and stopped by the caller)."""
+def create_app(
+    service: "Service", *, keys: ApiKeys, cors_origins: tuple[str, ...] = (), lifespan: Any = None
+) -> FastAPI:
+    """The FastAPI application over ``service``, started and stopped by the caller or by
+    ``lifespan`` (an async context manager factory, as FastAPI takes it)."""
     app = FastAPI(
+        lifespan=lifespan,
         title="c360",
         version=__version__,
         description="Customer 360 profiles, segments, usage, search trends and run records.",

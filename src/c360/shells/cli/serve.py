@@ -1,4 +1,4 @@
-"""``c360 serve`` (the API and, to come, the dashboard) and ``c360 api-key-hash``."""
+"""``c360 serve`` (the API and the dashboard), ``c360 publish-online`` and ``c360 api-key-hash``."""
 
 from __future__ import annotations
 
@@ -41,6 +41,15 @@ def serve(
         str | None,
         typer.Option(help="Answer profile look-ups from this Redis (c360 publish-online)."),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="Worker processes, each with its own copy of the publish (more look-ups/s, "
+            "more memory).",
+            min=1,
+            max=64,
+        ),
+    ] = 1,
     config: ConfigOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -56,7 +65,7 @@ def serve(
     options = ServeOptions(
         warehouse=warehouse, host=host, port=port, keys_file=api_keys_file,
         cors_origins=tuple(cors_origin or ()), poll_s=poll, access_log=access_log,
-        online=online,
+        online=online, workers=workers, config_file=config,
     )  # fmt: skip
     with RichReporter(verbose=verbose) as reporter, guard(verbose):
         app = open_facade(config, {}, reporter)
