@@ -70,6 +70,9 @@ class ContentConfig(_Section):
 
     contract_pattern: str = r"^[A-Z]{2}[A-Z0-9]{3,14}$"
     max_duration: int = Field(86_400, ge=1)
+    #: A longer line is quarantined as ``line_too_long`` (not parsed; its first 4,096
+    #: characters are kept).
+    max_line_bytes: int = Field(1 << 20, ge=4096, le=1 << 30)
     app_categories: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_APP_CATEGORIES))
 
     @field_validator("app_categories")

@@ -30,6 +30,7 @@ from sinks.conftest import Server
 
 pytestmark = pytest.mark.slow
 
+CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "bad"
 VIETNAMESE = "Tìm kiếm bằng giọng nói — Cô Gái Đến Từ Hôm Qua 🎬"
 
 
@@ -330,3 +331,39 @@ def test_edge_values_round_trip_exactly(server: Server, tmp_path: Path) -> None:
     }
     for name, path in (("scratch_edges", table), ("scratch_alone", alone)):
         assert _sorted_rows(sink.read(name)) == _sorted_rows(pq.read_table(path)), name
+
+
+def test_values_no_warehouse_could_hold_are_quarantined_before_the_publish(
+    server: Server, tmp_path: Path
+) -> None:
+    """A 256-character or NUL-bearing AppName, a raw NUL byte and a 2 MB line publish on every
+    server: the rules quarantine or escape them, the same way for every sink."""
+    content = tmp_path / "content"
+    content.mkdir()
+    shutil.copy(CORPUS / "unstorable_values" / "content" / "20220401.json", content)
+    shutil.copy(
+        CORPUS / "line_too_long" / "content" / "20220401.json.gz", content / "20220402.json.gz"
+    )
+    report = _facade().run(content, warehouse=server.url, lake=tmp_path / "lake")
+    assert report.quarantine_reasons == {
+        "bad_app_name": 2, "malformed_json": 1, "line_too_long": 1,
+    }  # fmt: skip
+    rows = dict(server.rows("SELECT reason, raw FROM quarantine_content WHERE line_no > 21"))
+    assert rows["malformed_json"] == (
+        '{"_id":"n1","_source":{"Contract":"HNH000001","AppName":"KPLUS\\u0000"}}'
+    )
+    assert len(str(rows["line_too_long"])) == 4096
+
+
+def test_a_value_the_server_refuses_names_the_table_and_row(server: Server, tmp_path: Path) -> None:
+    path = tmp_path / "t.parquet"
+    refused = "K" * 300 if server.kind == "mysql" else "a\x00b"  # a key too long; a NUL
+    pq.write_table(pa.table({"contract": ["HNH1", refused], "n": [1, 2]}), path)
+    with pytest.raises(SinkError) as caught:
+        create_sink(server.url).publish({"customer_content_stats": path})
+    message = str(caught.value)
+    assert "previous tables kept" in message and "customer_content_stats" in message
+    if server.kind == "mysql":
+        assert "column 'contract' at row 2" in message
+    else:  # PostgreSQL checks the encoding before it splits columns: the row is all it says
+        assert "(table customer_content_stats, row 2)" in message

@@ -58,12 +58,7 @@ def build_search_gold(ctx: RunContext) -> None:
     report.months = tuple(str(m) for m in months.column("month").to_pylist())
 
     write_gold(ctx, "search_quality", search_quality(bronze, losers), quiet=True)
-    junk = bronze.filter(bronze.skip_reason.isin(search_rules.JUNK))
-    quarantine = junk.select(
-        "file_date", "source_file", "line_no", reason=junk.skip_reason,
-        event_id=junk.event_id, user_id=junk.user_id, keyword=junk.keyword,
-        datetime=junk.datetime,
-    )  # fmt: skip
+    quarantine = search_rules.quarantined_searches(bronze)
     write_gold(ctx, "quarantine_search", quarantine, quiet=True)
 
     totals = engine.to_pyarrow(

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import pyarrow as pa
 
+from c360.io.files import MAX_LINE_BYTES
+
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
@@ -48,13 +50,20 @@ class Engine(ABC):
         self.known_apps: tuple[str, ...] = ()
 
     @abstractmethod
-    def decode_content(self, sources: Sequence[SourceFile], *, plain_text: bool = True) -> ir.Table:
+    def decode_content(
+        self,
+        sources: Sequence[SourceFile],
+        *,
+        plain_text: bool = True,
+        max_line_bytes: int = MAX_LINE_BYTES,
+    ) -> ir.Table:
         """Every line of the content files (at most :attr:`files_per_read`), file after file and
         in line order within each, as ``rules.content.DECODED_COLUMNS``.
 
-        ``plain_text`` False means the file has bytes that are not UTF-8 (or other bytes the fast
-        reader cannot take): the engine must still return every line, flagging bad encodings.
-        Such a file is always decoded on its own.
+        ``plain_text`` False means the file needs the exact line splitter (bytes that are not
+        UTF-8, a very long line, an unusual name): the engine must still return every line,
+        flagging bad encodings. Such a file is always decoded on its own. A line longer than
+        ``max_line_bytes`` is flagged ``too_long`` and not parsed.
         """
 
     @abstractmethod

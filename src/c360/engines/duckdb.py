@@ -14,6 +14,7 @@ from ibis.backends.duckdb import Backend as DuckDBBackend
 
 from c360.engines.base import Engine
 from c360.errors import EngineError, InputError
+from c360.io.files import MAX_LINE_BYTES
 from c360.io.lines import read_lines
 from c360.rules._keys import KEY_DIGITS, KEY_FUNCTION
 from c360.rules.search import NFC_FUNCTION, SOURCE_COLUMNS
@@ -41,13 +42,15 @@ SELECT
     -- CASE, not OR: only CASE skips the whitespace test on the lines that parsed (~1 s a day).
     CASE WHEN line IS NULL THEN TRUE WHEN json_ok THEN FALSE
         ELSE regexp_full_match(line, '\\s*') END AS blank,
+    too_long,
     line AS raw,
     {encoding_ok} AS encoding_ok,
-    * EXCLUDE (line, j{exclude})
+    * EXCLUDE (line, j, too_long{exclude})
 FROM (
     SELECT
         *,
-        CASE WHEN json_valid(line) THEN json_transform(line, '{shape}') END AS j,
+        coalesce(strlen(line) > {max_line}, FALSE) AS too_long,
+        CASE WHEN NOT too_long AND json_valid(line) THEN json_transform(line, '{shape}') END AS j,
         j IS NOT NULL AS json_ok,
         CASE
             WHEN j IS NULL OR j['_source'] IS NULL THEN FALSE
@@ -73,10 +76,12 @@ FROM (
     FROM {relation}
 )
 """
-# The fast line reader: DuckDB's parallel CSV reader, one text column per line.
+# The fast line reader: DuckDB's parallel CSV reader, one text column per line. A file with a
+# line near the limit never comes here (the file scan sends it to the exact reader).
 _READ_LINES = (
     "read_csv({path}, columns = {{'line': 'VARCHAR'}}, header = false, delim = chr(1), "
-    "quote = '', escape = '', auto_detect = false, strict_mode = false)"
+    "quote = '', escape = '', auto_detect = false, strict_mode = false, "
+    "compression = '{compression}', max_line_size = {max_line_size})"
 )
 _SHAPE = (
     '{"_id":"VARCHAR","_source":{"Contract":"VARCHAR","Mac":"VARCHAR",'
@@ -139,11 +144,21 @@ class DuckDBEngine(Engine):
         self._views = 0
         self._compiled: dict[object, str] = {}
 
-    def decode_content(self, sources: Sequence[SourceFile], *, plain_text: bool = True) -> ir.Table:
+    def decode_content(
+        self,
+        sources: Sequence[SourceFile],
+        *,
+        plain_text: bool = True,
+        max_line_bytes: int = MAX_LINE_BYTES,
+    ) -> ir.Table:
         (source,) = sources  # files_per_read is 1: positions in one file are its line numbers
         known = ", ".join(_quote(app) for app in self.known_apps)
         if plain_text:
-            relation = _READ_LINES.format(path=_quote(str(source.path)))
+            relation = _READ_LINES.format(
+                path=_quote(str(source.path)),
+                compression="gzip" if source.gzip else "none",
+                max_line_size=max(2 << 20, max_line_bytes + 1024),
+            )
             encoding_ok, exclude = "TRUE", ""
         else:
             # Exact but slower: Python splits the lines and flags undecodable ones.
@@ -157,6 +172,7 @@ class DuckDBEngine(Engine):
             known_apps=known,
             encoding_ok=encoding_ok,
             exclude=exclude,
+            max_line=max_line_bytes,
         )
         return self._view("decoded_content", sql)
 

@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 from c360.engines.base import Engine, _move_partitions
 from c360.engines.spark_session import start_session, translated
 from c360.errors import InputError
+from c360.io.files import MAX_LINE_BYTES
 from c360.io.lines import read_lines
 from c360.rules.search import SOURCE_COLUMNS
 
@@ -58,6 +59,7 @@ SELECT
     _position,
     CASE WHEN v IS NOT NULL THEN FALSE
         ELSE line IS NULL OR line RLIKE '^[ \\\\t\\\\n\\\\f\\\\r]*$' END AS blank,
+    too_long,
     line AS raw,
     {encoding_ok} AS encoding_ok,
     v IS NOT NULL AS json_ok,
@@ -86,9 +88,12 @@ FROM (
                 'struct<Contract: string, Mac: string, AppName: variant, TotalDuration: variant>'
             ) AS src
         FROM (
-            SELECT source_file, file_date, _block, _position, line, {encoding_column}
-                try_parse_json(line) AS v
-            FROM {relation}
+            SELECT source_file, file_date, _block, _position, line, {encoding_column} too_long,
+                CASE WHEN NOT too_long THEN try_parse_json(line) END AS v
+            FROM (
+                SELECT *, coalesce(octet_length(line) > {max_line}, FALSE) AS too_long
+                FROM {relation}
+            )
         )
     )
 )
@@ -126,7 +131,13 @@ class SparkEngine(Engine):
 
     # -- decoding ---------------------------------------------------------------------------
 
-    def decode_content(self, sources: Sequence[SourceFile], *, plain_text: bool = True) -> ir.Table:
+    def decode_content(
+        self,
+        sources: Sequence[SourceFile],
+        *,
+        plain_text: bool = True,
+        max_line_bytes: int = MAX_LINE_BYTES,
+    ) -> ir.Table:
         from pyspark.sql import functions as f
 
         with translated(f"reading {sources[0].path}" if len(sources) == 1 else "reading"):
@@ -168,6 +179,7 @@ class SparkEngine(Engine):
                 encoding_ok=encoding,
                 encoding_column=column,
                 integers=_INTEGER_VARIANTS,
+                max_line=max_line_bytes,
             )
             # One task per file, its lines in order: the bronze writes keep this order (a bronze
             # row's position is its line number).

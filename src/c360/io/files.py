@@ -15,7 +15,8 @@ from c360.errors import InputError
 
 #: The byte the fast line reader treats as a column delimiter (never valid inside JSON text).
 DELIMITER = b"\x01"
-CONTENT_NAME = re.compile(r"^(\d{8})\.json(\.gz)?$")
+#: A content file's name: its date and ``.json`` or ``.json.gz``, in any letter case.
+CONTENT_NAME = re.compile(r"^(\d{8})\.json(\.gz)?$", re.IGNORECASE)
 _CHUNK = 8 << 20
 
 
@@ -31,6 +32,26 @@ class SourceFile:
     @property
     def name(self) -> str:
         return self.path.name
+
+    @property
+    def gzip(self) -> bool:
+        return self.name.lower().endswith(".gz")
+
+    @property
+    def usual_name(self) -> bool:
+        """The suffix is in lower case: the engines' fast readers tell gzip by ``.gz``."""
+        return self.name.endswith((".json", ".json.gz"))
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An entry of an input folder that is not read, and why."""
+
+    path: Path
+    reason: str
+
+    def __str__(self) -> str:
+        return f"skipped {self.path}: {self.reason}"
 
 
 def parse_day(text: str) -> date | None:
@@ -74,33 +95,52 @@ def _check_folder(folder: Path, kind: str) -> None:
 
 def find_content_files(
     folder: Path, *, start: date | None = None, end: date | None = None
-) -> tuple[list[SourceFile], list[Path]]:
+) -> tuple[list[SourceFile], list[Skipped]]:
     """Daily content files in ``folder`` within [start, end], sorted by date then name.
 
+    Every entry of the folder is either a file returned here, outside the window, or skipped
+    with its reason (a name that is not a day's, a folder, a broken link, a hidden file).
+
     Returns:
-        The files, and the paths that look like inputs but whose name is not a valid date.
+        The files, and the entries skipped (dates outside the window are not among them).
 
     Raises:
         InputError: the folder does not exist or is not a folder.
     """
     _check_folder(folder, "content")
     found: list[SourceFile] = []
-    misnamed: list[Path] = []
+    skipped: list[Skipped] = []
     for path in sorted(folder.iterdir()):
-        if not path.is_file() or path.name.startswith((".", "_")):
-            continue
         match = CONTENT_NAME.match(path.name)
         day = parse_day(match.group(1)) if match else None
-        if day is None:
-            if path.name.endswith((".json", ".json.gz")):
-                misnamed.append(path)
+        reason = _not_a_day_file(path, day)
+        if reason:
+            skipped.append(Skipped(path, reason))
             continue
+        assert day is not None  # _not_a_day_file said so
         if (start and day < start) or (end and day > end):
             continue
         stat = path.stat()
         found.append(SourceFile(path, day, stat.st_size, stat.st_mtime_ns))
     found.sort(key=lambda f: (f.file_date, f.name))
-    return found, misnamed
+    return found, skipped
+
+
+def _not_a_day_file(path: Path, day: date | None) -> str | None:
+    """Why ``path`` is not read as a content file (None: it is one)."""
+    if path.name.startswith((".", "_")):
+        return "a hidden file"
+    if day is None:
+        if CONTENT_NAME.match(path.name) or path.name.lower().endswith((".json", ".json.gz")):
+            return "the name is not a date (YYYYMMDD.json[.gz])"
+        return "not a content file (YYYYMMDD.json or YYYYMMDD.json.gz)"
+    if path.is_symlink() and not path.exists():
+        return "a broken link (its target does not exist)"
+    if path.is_dir():
+        return "a folder, not a file"
+    if not path.is_file():
+        return "not a regular file"
+    return None
 
 
 @dataclass(frozen=True)
@@ -111,9 +151,51 @@ class FileScan:
     #: The text is valid UTF-8 and free of the byte the fast line reader uses as a delimiter;
     #: when False the engine reads the file with the exact (slower) line splitter.
     plain_text: bool
+    #: A line may be longer than the scan's ``long_line`` bytes (every longer line is caught;
+    #: a line of at least half that may be flagged too). The exact splitter takes any length.
+    long_line: bool = False
 
 
-def scan(path: Path) -> FileScan:
+#: Lines longer than this are refused by default (``content.max_line_bytes``).
+MAX_LINE_BYTES = 1 << 20
+
+
+class _LineLengths:
+    """Watches the distance between line ends across chunks, at memchr speed: each chunk is
+    searched for a newline in windows of half the limit, so a longer line (which covers a
+    whole window) cannot pass unseen."""
+
+    def __init__(self, limit: int) -> None:
+        self.window = max(1, limit // 2)
+        self.limit = limit
+        self.run = 0  # bytes since the last line end
+        self.over = False
+
+    def feed(self, text: bytes) -> None:
+        if self.over:
+            return
+        first = text.find(b"\n")
+        if first < 0:
+            self.run += len(text)
+            self.over = self.run > self.limit
+            return
+        if self.run + first > self.limit:
+            self.over = True
+            return
+        last = text.rfind(b"\n")
+        for start in range(first, last, self.window):
+            if text.find(b"\n", start + 1, min(start + 1 + self.window, last + 1)) < 0:
+                self.over = True
+                return
+        self.run = len(text) - last - 1
+
+    def finish(self) -> bool:
+        """Whether a line over the limit was seen (the last one, without a line end, too)."""
+        self.over = self.over or self.run > self.limit
+        return self.over
+
+
+def scan(path: Path, *, long_line: int = MAX_LINE_BYTES) -> FileScan:
     """Checksum a file and check its text in one pass (~1.3 GB/s; gzip files are inflated).
 
     >>> import tempfile, pathlib
@@ -124,7 +206,8 @@ def scan(path: Path) -> FileScan:
     """
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
-    inflate = _Inflater() if path.name.endswith(".gz") else None
+    inflate = _Inflater() if path.name.lower().endswith(".gz") else None
+    lengths = _LineLengths(long_line)
     plain = True
     with path.open("rb") as fh:
         while chunk := fh.read(_CHUNK):
@@ -133,6 +216,7 @@ def scan(path: Path) -> FileScan:
                 text = inflate.feed(chunk) if inflate else chunk
             except zlib.error as exc:
                 raise InputError(f"{path}: corrupt gzip data ({exc}); replace the file") from exc
+            lengths.feed(text)
             if not plain:
                 continue
             try:
@@ -159,7 +243,7 @@ def scan(path: Path) -> FileScan:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             plain = False
-    return FileScan(checksum=digest.hexdigest(), plain_text=plain)
+    return FileScan(checksum=digest.hexdigest(), plain_text=plain, long_line=lengths.finish())
 
 
 @dataclass(frozen=True)
@@ -186,39 +270,50 @@ class SearchDay:
 
 def find_search_days(
     folder: Path, *, start: date | None = None, end: date | None = None
-) -> tuple[list[SearchDay], list[Path]]:
+) -> tuple[list[SearchDay], list[Skipped]]:
     """Day folders (``YYYYMMDD/``) of search logs within [start, end], sorted by date.
 
+    Every entry of the folder is either a day read, outside the window, or skipped with its
+    reason. Inside a day folder the parts are its ``*.parquet`` files; Spark's bookkeeping
+    files (``_SUCCESS``, hidden ``.crc`` files) are left alone, anything else is skipped with
+    its reason.
+
     Returns:
-        The days that hold at least one Parquet part, and the folders or files that look like
-        inputs but are not (a name that is not a date, a day without parts).
+        The days that hold at least one Parquet part, and the entries skipped.
 
     Raises:
         InputError: the folder does not exist or is not a folder.
     """
     _check_folder(folder, "search")
     found: list[SearchDay] = []
-    skipped: list[Path] = []
+    skipped: list[Skipped] = []
     for path in sorted(folder.iterdir()):
-        if path.name.startswith((".", "_")) or not path.is_dir():
-            continue
         day = parse_day(path.name) if re.fullmatch(r"\d{8}", path.name) else None
+        if path.name.startswith((".", "_")):
+            skipped.append(Skipped(path, "a hidden file"))
+            continue
+        if not path.is_dir():
+            skipped.append(Skipped(path, "not a day folder (YYYYMMDD/) of Parquet parts"))
+            continue
         if day is None:
-            skipped.append(path)
+            skipped.append(Skipped(path, "the name is not a date (YYYYMMDD)"))
             continue
         if (start and day < start) or (end and day > end):
             continue
-        parts = tuple(
-            sorted(
-                p
-                for p in path.iterdir()
-                if p.is_file() and p.suffix == ".parquet" and not p.name.startswith((".", "_"))
-            )
-        )
+        parts = []
+        for part in sorted(path.iterdir()):
+            if part.name.startswith((".", "_")):
+                continue  # Spark's _SUCCESS and .crc files
+            if not part.name.lower().endswith(".parquet"):
+                skipped.append(Skipped(part, "not a Parquet part (*.parquet)"))
+            elif not part.is_file():
+                skipped.append(Skipped(part, "a broken link or a folder, not a Parquet file"))
+            else:
+                parts.append(part)
         if parts:
-            found.append(SearchDay(path, day, parts))
+            found.append(SearchDay(path, day, tuple(parts)))
         else:
-            skipped.append(path)
+            skipped.append(Skipped(path, "a day folder without Parquet parts"))
     return found, skipped
 
 

@@ -16,7 +16,9 @@ import pyarrow as pa
 
 def read_lines(path: Path) -> pa.Table:
     """Columns ``line`` (str) and ``encoding_ok`` (bool), one row per physical line."""
-    data = gzip.decompress(path.read_bytes()) if path.name.endswith(".gz") else path.read_bytes()
+    data = path.read_bytes()
+    if path.name.lower().endswith(".gz"):
+        data = gzip.decompress(data)
     pieces = data.split(b"\n")
     if pieces and pieces[-1] == b"":
         pieces.pop()  # the newline that ends the last line does not start another

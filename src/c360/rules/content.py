@@ -14,12 +14,14 @@ import ibis.expr.types as ir
 
 from c360.config import CATEGORIES, OTHER_CATEGORY, ProfileConfig
 from c360.rules import totals
+from c360.rules._text import escape_nul, storable
 
 #: Columns the engines' content readers must produce, one row per physical line in file order.
 DECODED_COLUMNS: dict[str, str] = {
     "source_file": "string",  # file name, e.g. 20220401.json
     "file_date": "date",  # event date, from the file name
     "blank": "boolean",  # an empty or whitespace-only line: skipped, never quarantined
+    "too_long": "boolean",  # longer than the limit (bytes): not parsed, quarantined
     "raw": "string",  # the line as read (undecodable bytes replaced by U+FFFD)
     "encoding_ok": "boolean",  # the line's bytes are valid UTF-8
     "json_ok": "boolean",  # the line parses as one JSON value
@@ -48,6 +50,7 @@ BRONZE_COLUMNS = (
 
 #: Quarantine reason codes, in the order they are tested (the first that applies is recorded).
 REASONS = (
+    "line_too_long",
     "bad_encoding",
     "malformed_json",
     "missing_source",
@@ -57,6 +60,8 @@ REASONS = (
 )
 
 MAC_PATTERN = r"^[0-9A-F]{12}$"
+#: Characters of a too-long line kept in the quarantine (the file and line find the rest).
+RAW_KEPT = 4096
 
 
 def normalise_mac(mac: ir.StringValue) -> ir.StringValue:
@@ -66,13 +71,19 @@ def normalise_mac(mac: ir.StringValue) -> ir.StringValue:
 
 
 def reject_reason(decoded: ir.Table, *, contract_pattern: str, max_duration: int) -> ir.StringValue:
-    """The first failed validation of SPEC 2.1 as a reason code; null for valid and blank lines."""
+    """The first failed validation of SPEC 2.1 as a reason code; null for valid and blank lines.
+
+    Beyond SPEC 2.1, a line longer than the limit is ``line_too_long``, and a contract or app
+    name that a warehouse could not store (:func:`storable`) is invalid.
+    """
     t = decoded
     contract_ok = t.contract.notnull() & t.contract.re_search(contract_pattern)
+    contract_ok = contract_ok & storable(t.contract)
     duration_ok = t.duration_is_int & t.duration.between(0, max_duration)
-    app_ok = t.app_name.notnull() & (t.app_name.length() > 0)
+    app_ok = t.app_name.notnull() & (t.app_name.length() > 0) & storable(t.app_name)
     return ibis.cases(
         (t.blank, ibis.null("string")),
+        (t.too_long, "line_too_long"),
         (~t.encoding_ok, "bad_encoding"),
         (~t.json_ok, "malformed_json"),
         (~t.source_is_object, "missing_source"),
@@ -87,7 +98,8 @@ def validate_content(decoded: ir.Table, *, contract_pattern: str, max_duration: 
     """Every decoded line in the bronze layout, with its ``reject_reason`` and normalised ``mac``.
 
     The raw text is kept only where the row is rejected: valid rows are fully described by their
-    parsed fields, and dropping their text keeps the bronze layer small.
+    parsed fields, and dropping their text keeps the bronze layer small. Of a too-long line,
+    the first :data:`RAW_KEPT` characters are kept.
     """
     reason = reject_reason(decoded, contract_pattern=contract_pattern, max_duration=max_duration)
     rejected = reason.notnull()
@@ -101,7 +113,11 @@ def validate_content(decoded: ir.Table, *, contract_pattern: str, max_duration: 
         mac=normalise_mac(decoded.mac),
         app_name=decoded.app_name,
         duration=decoded.duration,
-        raw=ibis.ifelse(rejected, decoded.raw, ibis.null("string")),
+        raw=ibis.cases(
+            (~rejected, ibis.null("string")),
+            (decoded.too_long, decoded.raw.left(RAW_KEPT)),
+            else_=decoded.raw,
+        ),
     )
 
 
@@ -123,7 +139,9 @@ def accepted_rows(bronze: ir.Table) -> ir.Table:
 def quarantined_rows(bronze: ir.Table) -> ir.Table:
     """Invalid rows with everything needed to find and fix them."""
     bad = bronze.filter(bronze.reject_reason.notnull())
-    return bad.select("file_date", "source_file", "line_no", reason=bad.reject_reason, raw=bad.raw)
+    return bad.select(
+        "file_date", "source_file", "line_no", reason=bad.reject_reason, raw=escape_nul(bad.raw)
+    )
 
 
 def line_counts(bronze: ir.Table) -> ir.Table:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import ibis
 import ibis.expr.types as ir
 
+from c360.rules._text import MAX_TEXT, escape_nul, storable
 from c360.rules.keywords import UNKNOWN
 
 #: Columns the engines' search readers must produce, one row per Parquet row.
@@ -64,9 +65,10 @@ SKIP_REASONS = (
     "placeholder",
     "guest",
     "bad_user_id",
+    "keyword_too_long",
 )
 #: Skip reasons that mark a row as junk (quarantined), not merely as "not a user's search".
-JUNK = ("bad_user_id", "no_letters")
+JUNK = ("bad_user_id", "no_letters", "keyword_too_long")
 
 
 @ibis.udf.scalar.builtin(name=NFC_FUNCTION)  # type: ignore[untyped-decorator]
@@ -146,13 +148,15 @@ def normalise_search(
     near = parsed.notnull() & (offset.abs() <= 1)
     keyword_norm = normalise_keyword(t.keyword)
     marks = [p.lower() for p in placeholders]
-    user_ok = t.user_id.re_search(user_pattern).fill_null(False)
+    user_ok = (t.user_id.re_search(user_pattern) & storable(t.user_id)).fill_null(False)
     skip = ibis.cases(
         (keyword_norm.isnull(), "no_keyword"),
         (~keyword_norm.re_search(r"[\p{L}\p{N}]"), "no_letters"),
         (keyword_norm.isin(marks), "placeholder"),
         (t.user_id.isnull(), "guest"),
         (~user_ok, "bad_user_id"),
+        # Longer than a warehouse's key column (a pasted paragraph, not a search).
+        (keyword_norm.length() > MAX_TEXT, "keyword_too_long"),
         else_=ibis.null("string"),
     )
     return t.mutate(
@@ -274,3 +278,13 @@ def taste_change(top: ir.Table, *, previous: str, current: str) -> ir.Table:
         trending_type=trending,
         category_change=change,
     )
+
+
+def quarantined_searches(rows: ir.Table) -> ir.Table:
+    """Junk rows (:data:`JUNK`) with their raw values (each NUL escaped) and reason."""
+    junk = rows.filter(rows.skip_reason.isin(JUNK))
+    return junk.select(
+        "file_date", "source_file", "line_no", reason=junk.skip_reason,
+        event_id=escape_nul(junk.event_id), user_id=escape_nul(junk.user_id),
+        keyword=escape_nul(junk.keyword), datetime=escape_nul(junk.datetime),
+    )  # fmt: skip

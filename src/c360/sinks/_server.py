@@ -94,9 +94,24 @@ class ServerSink(Sink):
         self.address = ServerAddress.parse(
             url, default_port=self.default_port, default_user=self.default_user
         )
+        #: The table whose rows are being sent, for error messages.
+        self._loading: str | None = None
 
     def describe(self) -> str:
         return self.address.describe()
+
+    def loading(self, detail: str = "") -> str:
+        """`` (table T, …)`` naming the table being loaded (and ``detail``: its row and column,
+        when the server said) for a failure's message; empty outside a load."""
+        if self._loading is None:
+            return ""
+        return f" (table {self._loading}{', ' + detail if detail else ''})"
+
+    def _bulk_load(self, con: Any, table: str, columns: Sequence[str], files: list[Path]) -> None:
+        """:meth:`bulk_load`, remembering which table is loaded for the error messages."""
+        self._loading = table.removesuffix(STAGING)
+        self.bulk_load(con, table, columns, files, private=table.endswith(STAGING))
+        self._loading = None
 
     def check(self) -> None:
         with self.connection() as con:
@@ -186,7 +201,7 @@ class ServerSink(Sink):
         cur.execute(f"DROP TABLE IF EXISTS {self.quote(staging)}")
         key = spec.primary_key if spec else ()
         cur.execute(self.create_table_sql(staging, schema, primary_key=key))
-        self.bulk_load(con, staging, schema.names, paths, private=True)
+        self._bulk_load(con, staging, schema.names, paths)
 
     def _drop_staging(self, con: Any, names: Sequence[str]) -> None:
         try:
@@ -232,7 +247,7 @@ class ServerSink(Sink):
             )
         if todo:
             columns = parquet_schema(table.files[todo[0]]).names
-            self.bulk_load(con, name, columns, [table.files[v] for v in todo], private=False)
+            self._bulk_load(con, name, columns, [table.files[v] for v in todo])
         self._record_partitions(con, name, table)
 
     def _create_partitions_table(self, con: Any) -> None:

@@ -151,7 +151,7 @@ class MySQLSink(ServerSink):
         message = str(exc.args[1]) if len(exc.args) > 1 else str(exc)
         return SinkError(
             f"loading the warehouse {where} failed, previous tables kept: "
-            f"{message.splitlines()[0] if message else type(exc).__name__}"
+            f"{message.splitlines()[0] if message else type(exc).__name__}{self.loading()}"
         )
 
     def bulk_load(

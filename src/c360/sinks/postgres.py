@@ -7,6 +7,7 @@ fact update — is one transaction: readers see every table old or every table n
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -124,7 +125,10 @@ class PostgresSink(ServerSink):
                 return TransientError(
                     f"the connection to {where} was lost, previous tables kept: {first}"
                 )
-        return SinkError(f"loading the warehouse {where} failed, previous tables kept: {first}")
+        return SinkError(
+            f"loading the warehouse {where} failed, previous tables kept: {first}"
+            f"{self.loading(_copy_position(exc))}"
+        )
 
     def bulk_load(
         self, con: Any, table: str, columns: Sequence[str], files: list[Path], *, private: bool
@@ -179,3 +183,13 @@ class PostgresSink(ServerSink):
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def _copy_position(exc: psycopg.Error) -> str:
+    """``row N, column C`` from the server's context of a failed COPY (empty if none)."""
+    context = getattr(getattr(exc, "diag", None), "context", None) or ""
+    found = re.search(r"COPY \S+, line (\d+)(?:, column ([^:]+))?", context)
+    if not found:
+        return ""
+    row, column = found.groups()
+    return f"row {row}" + (f", column {column}" if column else "")

@@ -28,7 +28,9 @@ class ContentFiles(Source[SourceFile]):
 
     def rules_version(self) -> str:
         cfg = self.ctx.config.content
-        return digest(cfg.contract_pattern, cfg.max_duration)
+        return digest(
+            cfg.contract_pattern, cfg.max_duration, cfg.max_line_bytes, content_rules.REASONS
+        )
 
     @staticmethod
     def day(item: SourceFile) -> date:
@@ -46,9 +48,9 @@ class ContentFiles(Source[SourceFile]):
         request, reporter = self.ctx.request, self.ctx.reporter
         if request.content is None:
             raise InputError("no content folder given (--content DIR)")
-        files, misnamed = find_content_files(request.content, start=request.start, end=request.end)
-        for path in misnamed:
-            reporter.warn(f"skipped {path}: the name is not a date (YYYYMMDD.json[.gz])")
+        files, skipped = find_content_files(request.content, start=request.start, end=request.end)
+        for entry in skipped:
+            reporter.warn(str(entry))
         by_day: dict[date, list[SourceFile]] = {}
         for source in files:
             by_day.setdefault(source.file_date, []).append(source)
@@ -100,7 +102,10 @@ class ContentFiles(Source[SourceFile]):
                 pending = []
 
         try:
-            scans: dict[str, Future[FileScan]] = {s.name: pool.submit(scan, s.path) for s in todo}
+            limit = ctx.config.content.max_line_bytes
+            scans: dict[str, Future[FileScan]] = {
+                s.name: pool.submit(scan, s.path, long_line=limit) for s in todo
+            }
             for source in todo:
                 file_scan = scans[source.name].result()
                 bronze = ctx.lake.bronze(CONTENT, source.file_date, source.name)
@@ -111,7 +116,7 @@ class ContentFiles(Source[SourceFile]):
                     ctx.report.files_unchanged += 1
                     ctx.reporter.advance(f"{source.name} unchanged")
                     continue
-                if not file_scan.plain_text:
+                if _why_exact(source, file_scan, limit):
                     flush([(source, file_scan)])  # the exact reader takes one file at a time
                     continue
                 batch.append((source, file_scan))
@@ -129,14 +134,16 @@ class ContentFiles(Source[SourceFile]):
         """Decode, validate and write the bronze files of ``files`` (plain-text files, or one
         file for the exact reader) in one pass."""
         ctx, cfg = self.ctx, self.ctx.config.content
-        plain = all(file_scan.plain_text for _, file_scan in files)
-        if not plain:
+        why = _why_exact(*files[0], cfg.max_line_bytes)
+        if why:
             ctx.reporter.warn(
-                f"{files[0][0].name}: bytes that are not UTF-8 or control bytes; "
-                "reading it line by line (slower), bad lines are quarantined"
+                f"{files[0][0].name}: {why}; reading it line by line (slower), bad lines are "
+                "quarantined"
             )
         sources = [source for source, _ in files]
-        decoded = ctx.engine.decode_content(sources, plain_text=plain)
+        decoded = ctx.engine.decode_content(
+            sources, plain_text=not why, max_line_bytes=cfg.max_line_bytes
+        )
         validated = content_rules.validate_content(
             decoded, contract_pattern=cfg.contract_pattern, max_duration=cfg.max_duration
         )
@@ -176,3 +183,14 @@ class ContentFiles(Source[SourceFile]):
         report.rows_read = sum(r.rows_read for r in records)
         report.rows_accepted = sum(r.rows_accepted for r in records)
         report.rows_quarantined = sum(r.rows_quarantined for r in records)
+
+
+def _why_exact(source: SourceFile, file_scan: FileScan, limit: int) -> str | None:
+    """Why a file needs the exact line splitter (None: the engine's fast reader takes it)."""
+    if not file_scan.plain_text:
+        return "bytes that are not UTF-8 or control bytes"
+    if file_scan.long_line:
+        return f"a line of about {limit // 2:,} bytes or more (lines over {limit:,} are refused)"
+    if not source.usual_name:
+        return "the suffix is not in lower case (.json, .json.gz)"
+    return None

@@ -32,7 +32,7 @@ class SearchDays(Source[SearchDay]):
 
     def rules_version(self) -> str:
         cfg = self.ctx.config.search
-        return digest(cfg.user_pattern, list(cfg.placeholders))
+        return digest(cfg.user_pattern, list(cfg.placeholders), search_rules.SKIP_REASONS)
 
     @staticmethod
     def day(item: SearchDay) -> date:
@@ -51,8 +51,8 @@ class SearchDays(Source[SearchDay]):
         if request.search is None:
             raise InputError("no search folder given (--search DIR)")
         days, skipped = find_search_days(request.search, start=request.start, end=request.end)
-        for path in skipped:
-            reporter.warn(f"skipped {path}: not a day folder (YYYYMMDD/) with Parquet parts")
+        for entry in skipped:
+            reporter.warn(str(entry))
         if not days:
             raise InputError(
                 f"no search day folders (YYYYMMDD/ with *.parquet) in {request.search}"
