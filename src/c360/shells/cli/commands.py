@@ -16,6 +16,7 @@ import typer
 
 from c360 import __version__
 from c360.console import RichReporter, console, err_console
+from c360.errors import is_interrupt
 from c360.shells.cli import render
 from c360.shells.cli.common import ConfigOpt, VerboseOpt, day, guard, open_facade
 from c360.shells.cli.serve import api_key_hash, publish_online, serve
@@ -369,6 +370,8 @@ def main() -> None:
     """Entry point of the ``c360`` script."""
     try:
         app()
-    except KeyboardInterrupt:
+    except BaseException as exc:
+        if not is_interrupt(exc):  # Ctrl-C, or an error a driver raised because of it
+            raise
         err_console.print("[bold red]interrupted[/bold red]")
         sys.exit(130)
