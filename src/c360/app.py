@@ -310,6 +310,7 @@ class C360:
 
     def runs(self, *, warehouse: str | None = None, limit: int | None = 20) -> pa.Table:
         """Past runs, newest first: window, inputs, rows in and out, timings, checks, status."""
+        limit = _rows_limit(limit)
         runs = self.read_table("pipeline_runs", warehouse=warehouse)
         runs = runs.sort_by([("started_at", "descending")])
         return runs.slice(0, limit) if limit else runs
@@ -362,5 +363,19 @@ class C360:
         """A published table as Arrow (``.to_pandas()`` for a DataFrame)."""
         from c360.sinks import create_sink
 
+        limit = _rows_limit(limit)
         sink = create_sink(warehouse or self.config.paths.warehouse)
         return sink.read(table, limit=limit, where=where)
+
+
+#: More rows than any table holds: a larger limit means every row (and would overflow SQL).
+_ALL_ROWS = 2**62
+
+
+def _rows_limit(limit: int | None) -> int | None:
+    """``limit`` checked: None or a number of rows from 1 (above any table's size: None)."""
+    if limit is None or limit > _ALL_ROWS:
+        return None
+    if limit < 1:
+        raise ConfigError(f"--limit {limit}: ask for 1 row or more")
+    return limit
