@@ -29,37 +29,43 @@ def _error(**layers: object) -> str:
     ("variable", "value", "expected"),
     [
         pytest.param(
-            "C360__CONTENT__MAX_DURATION", "99999999999999999999",
+            "C360__CONTENT__MAX_DURATION",
+            "99999999999999999999",
             "content.max_duration from environment variable C360__CONTENT__MAX_DURATION: "
             "Input should be less than or equal to 2147483647",
             id="max-duration-overflows-int64",
         ),
         pytest.param(
-            "C360__ENGINE__THREADS", "100000000",
+            "C360__ENGINE__THREADS",
+            "100000000",
             "engine.threads from environment variable C360__ENGINE__THREADS: "
             "Input should be less than or equal to 1024",
             id="threads",
         ),
         pytest.param(
-            "C360__ENGINE__SPARK_SHUFFLE_PARTITIONS", "1e12",
+            "C360__ENGINE__SPARK_SHUFFLE_PARTITIONS",
+            "1e12",
             "engine.spark_shuffle_partitions from environment variable "
             "C360__ENGINE__SPARK_SHUFFLE_PARTITIONS: Input should be less than or equal to 100000",
             id="shuffle-partitions",
         ),
         pytest.param(
-            "C360__QUALITY__DRIFT_RUNS", "5000",
+            "C360__QUALITY__DRIFT_RUNS",
+            "5000",
             "quality.drift_runs from environment variable C360__QUALITY__DRIFT_RUNS: Input "
             "should be less than or equal to 1000",
             id="drift-runs",
         ),
         pytest.param(
-            "C360__PROFILE__LEVEL_LOW_BELOW", "-3",
+            "C360__PROFILE__LEVEL_LOW_BELOW",
+            "-3",
             "profile.level_low_below from environment variable C360__PROFILE__LEVEL_LOW_BELOW: "
             "Input should be greater than or equal to 0",
             id="level-below-zero",
         ),
         pytest.param(
-            "C360__CLASSIFY__LLM_TIMEOUT", "0",
+            "C360__CLASSIFY__LLM_TIMEOUT",
+            "0",
             "classify.llm_timeout from environment variable C360__CLASSIFY__LLM_TIMEOUT: Input "
             "should be greater than 0",
             id="llm-timeout",
@@ -116,7 +122,9 @@ def test_a_memory_limit_duckdb_cannot_run_with_is_refused(value: str, expected: 
 
 @pytest.mark.parametrize("value", ["4GB", "4 GB", "512mb", "1.5GiB", "2g", "128MB"])
 def test_memory_limits_duckdb_reads_are_accepted(value: str) -> None:
-    assert load_config(env={}, overrides={"engine.memory_limit": value}).engine.memory_limit == value
+    assert (
+        load_config(env={}, overrides={"engine.memory_limit": value}).engine.memory_limit == value
+    )
 
 
 def test_memory_sizes_use_duckdbs_units() -> None:

@@ -38,7 +38,9 @@ def test_ctrl_c_during_a_duckdb_query_ends_the_stage_as_an_interrupt(tmp_path: P
     config = load_config(env={}, overrides={"engine.threads": 1})
     request = RunRequest(lake=tmp_path / "lake", content=tmp_path)
     lake = LakeLayout(tmp_path / "lake")
-    with open_run(request, lake=lake, config=config, reporter=NullReporter(), command="test") as ctx:
+    with open_run(
+        request, lake=lake, config=config, reporter=NullReporter(), command="test"
+    ) as ctx:
         timer = _ctrl_c_after(0.3)
         with pytest.raises(KeyboardInterrupt) as caught, stage(ctx, "transform"):
             ctx.engine.con.con.execute(ENDLESS).fetchall()  # type: ignore[attr-defined]

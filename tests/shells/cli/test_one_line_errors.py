@@ -87,37 +87,49 @@ def test_a_limit_above_any_table_shows_every_row(
     ("args", "env", "toml", "expected"),
     [
         pytest.param(
-            [], {"C360__CONTENT__MAX_DURATION": "99999999999999999999"}, None,
+            [],
+            {"C360__CONTENT__MAX_DURATION": "99999999999999999999"},
+            None,
             "error: invalid configuration content.max_duration from environment variable "
             "C360__CONTENT__MAX_DURATION: Input should be less than or equal to 2147483647",
             id="max-duration",
         ),
         pytest.param(
-            ["--memory-limit", "1KB"], {}, None,
+            ["--memory-limit", "1KB"],
+            {},
+            None,
             "error: invalid configuration engine.memory_limit from command-line flag "
             "--memory-limit: '1KB' is too small: the engine needs 128MB or more (e.g. 4GB)",
             id="memory-limit",
         ),
         pytest.param(
-            ["--threads", "100000000"], {}, None,
+            ["--threads", "100000000"],
+            {},
+            None,
             "error: invalid configuration engine.threads from command-line flag --threads: "
             "Input should be less than or equal to 1024",
             id="threads-flag",
         ),
         pytest.param(
-            [], {}, "[engine]\nthreads = 100000000\n",
+            [],
+            {},
+            "[engine]\nthreads = 100000000\n",
             "error: invalid configuration engine.threads from c360.toml: Input should be less "
             "than or equal to 1024",
             id="threads-toml",
         ),
         pytest.param(
-            [], {}, "[engin]\nthreads = 2\n",
+            [],
+            {},
+            "[engin]\nthreads = 2\n",
             "error: invalid configuration engin from c360.toml: unknown section; did you mean "
             "engine? known: classify, content, engine, paths, profile, quality, search",
             id="typod-section",
         ),
         pytest.param(
-            [], {}, "[quality.thresholds]\ncontent_reject_rate = nan\n",
+            [],
+            {},
+            "[quality.thresholds]\ncontent_reject_rate = nan\n",
             "error: invalid configuration quality.thresholds.content_reject_rate from c360.toml: "
             "Input should be a finite number",
             id="nan-threshold",
