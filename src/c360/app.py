@@ -211,6 +211,7 @@ class C360:
         batch_size: int = 100,
         budget_requests: int | None = None,
         budget_tokens: int | None = None,
+        budget_seconds: float | None = None,
         train_from_llm: bool = False,
     ) -> ClassifyReport:
         """Classify the lake's search keywords and republish the tables that show a keyword's
@@ -220,8 +221,10 @@ class C360:
         Offline by default: known keywords, marker rules and a local model. With an LLM
         (``llm_base_url`` and ``llm_model``; the API key comes from ``C360_LLM_API_KEY``) every
         keyword without an LLM answer is asked, most searched first, and answers are kept as they
-        arrive. ``train_from_llm`` retrains the local model from the stored LLM answers (plus the
-        lexicon and the user's mapping), keeps it in the lake, and classifies the rest with it.
+        arrive; the request timeout and the longest ``Retry-After`` honoured are
+        ``classify.llm_timeout`` and ``classify.llm_max_wait``. ``train_from_llm`` retrains the
+        local model from the stored LLM answers (plus the lexicon and the user's mapping), keeps
+        it in the lake, and classifies the rest with it.
         """
         from c360.engines import create_engine
         from c360.lake.layout import LakeLayout
@@ -234,7 +237,8 @@ class C360:
         request = ClassifyRequest(
             llm_base_url, llm_model,
             {"concurrency": concurrency, "batch_size": batch_size,
-             "budget_requests": budget_requests, "budget_tokens": budget_tokens},
+             "budget_requests": budget_requests, "budget_tokens": budget_tokens,
+             "budget_seconds": budget_seconds},
             train_from_llm=train_from_llm,
         )  # fmt: skip
         layout = LakeLayout(self._lake(lake))
