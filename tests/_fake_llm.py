@@ -55,6 +55,14 @@ def _handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
                     self.send_header(name, value)
                 self.end_headers()
                 return
+            if kind == "raw":  # a 200 with these headers and body bytes, sent as they are
+                headers, data = arg
+                self.send_response(200)
+                for name, value in {"Content-Length": str(len(data)), **headers}.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+                return
             if kind == "sleep":
                 time.sleep(arg)
             if fake.delay_s:

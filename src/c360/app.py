@@ -211,6 +211,7 @@ class C360:
         batch_size: int = 100,
         budget_requests: int | None = None,
         budget_tokens: int | None = None,
+        budget_seconds: float | None = None,
         train_from_llm: bool = False,
     ) -> ClassifyReport:
         """Classify the lake's search keywords and republish the tables that show a keyword's
@@ -220,8 +221,10 @@ class C360:
         Offline by default: known keywords, marker rules and a local model. With an LLM
         (``llm_base_url`` and ``llm_model``; the API key comes from ``C360_LLM_API_KEY``) every
         keyword without an LLM answer is asked, most searched first, and answers are kept as they
-        arrive. ``train_from_llm`` retrains the local model from the stored LLM answers (plus the
-        lexicon and the user's mapping), keeps it in the lake, and classifies the rest with it.
+        arrive; the request timeout and the longest ``Retry-After`` honoured are
+        ``classify.llm_timeout`` and ``classify.llm_max_wait``. ``train_from_llm`` retrains the
+        local model from the stored LLM answers (plus the lexicon and the user's mapping), keeps
+        it in the lake, and classifies the rest with it.
         """
         from c360.engines import create_engine
         from c360.lake.layout import LakeLayout
@@ -234,7 +237,8 @@ class C360:
         request = ClassifyRequest(
             llm_base_url, llm_model,
             {"concurrency": concurrency, "batch_size": batch_size,
-             "budget_requests": budget_requests, "budget_tokens": budget_tokens},
+             "budget_requests": budget_requests, "budget_tokens": budget_tokens,
+             "budget_seconds": budget_seconds},
             train_from_llm=train_from_llm,
         )  # fmt: skip
         layout = LakeLayout(self._lake(lake))
@@ -310,6 +314,7 @@ class C360:
 
     def runs(self, *, warehouse: str | None = None, limit: int | None = 20) -> pa.Table:
         """Past runs, newest first: window, inputs, rows in and out, timings, checks, status."""
+        limit = _rows_limit(limit)
         runs = self.read_table("pipeline_runs", warehouse=warehouse)
         runs = runs.sort_by([("started_at", "descending")])
         return runs.slice(0, limit) if limit else runs
@@ -362,5 +367,19 @@ class C360:
         """A published table as Arrow (``.to_pandas()`` for a DataFrame)."""
         from c360.sinks import create_sink
 
+        limit = _rows_limit(limit)
         sink = create_sink(warehouse or self.config.paths.warehouse)
         return sink.read(table, limit=limit, where=where)
+
+
+#: More rows than any table holds: a larger limit means every row (and would overflow SQL).
+_ALL_ROWS = 2**62
+
+
+def _rows_limit(limit: int | None) -> int | None:
+    """``limit`` checked: None or a number of rows from 1 (above any table's size: None)."""
+    if limit is None or limit > _ALL_ROWS:
+        return None
+    if limit < 1:
+        raise ConfigError(f"--limit {limit}: ask for 1 row or more")
+    return limit

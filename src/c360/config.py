@@ -8,8 +8,10 @@ Secrets never live here: they are read from the environment by the component tha
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -29,6 +31,7 @@ CLI_FLAGS = {
     "paths.warehouse": "--warehouse",
     "paths.lake": "--lake",
     "quality.allow_failures": "--allow-dq-failures",
+    "classify.llm_timeout": "--llm-timeout",
 }
 DEFAULT_CONFIG_FILE = "c360.toml"
 
@@ -61,19 +64,62 @@ DEFAULT_APP_CATEGORIES: dict[str, str] = {
 }
 
 
+#: Upper bounds of the numeric settings: past them a value is a typo, not a choice, and would
+#: fail later in an engine (an integer overflow, a thread that cannot start).
+MAX_THREADS = 1024
+MAX_DURATION = 2**31 - 1
+#: The smallest DuckDB memory limit that reads a day of logs (below it every write fails).
+MIN_MEMORY_BYTES = 128 * 10**6
+_MEMORY_UNITS = {
+    "b": 1, "byte": 1, "bytes": 1,
+    "k": 10**3, "kb": 10**3, "kilobyte": 10**3, "kilobytes": 10**3,
+    "m": 10**6, "mb": 10**6, "megabyte": 10**6, "megabytes": 10**6,
+    "g": 10**9, "gb": 10**9, "gigabyte": 10**9, "gigabytes": 10**9,
+    "t": 10**12, "tb": 10**12, "terabyte": 10**12, "terabytes": 10**12,
+    "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
+}  # fmt: skip
+
+
+def memory_bytes(text: str) -> int:
+    """Bytes of a memory size as DuckDB reads it (``4GB``, ``512 MiB``, ``1.5g``).
+
+    >>> memory_bytes("4GB"), memory_bytes("1 KiB")
+    (4000000000, 1024)
+    """
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]+)\s*", text)
+    unit = _MEMORY_UNITS.get(match.group(2).lower()) if match else None
+    if match is None or unit is None:
+        raise ValueError(f"{text!r} is not a memory size; write e.g. 4GB or 512MB")
+    return int(float(match.group(1)) * unit)
+
+
+def _regex(pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"{pattern!r} is not a regular expression ({exc})") from exc
+    return pattern
+
+
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # nan and inf are refused everywhere: a nan threshold would pass every comparison unseen.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class ContentConfig(_Section):
     """Validation and categorisation of content rows (SPEC 2.1, 2.2)."""
 
     contract_pattern: str = r"^[A-Z]{2}[A-Z0-9]{3,14}$"
-    max_duration: int = Field(86_400, ge=1)
+    max_duration: int = Field(86_400, ge=1, le=MAX_DURATION)
     #: A longer line is quarantined as ``line_too_long`` (not parsed; its first 4,096
     #: characters are kept).
     max_line_bytes: int = Field(1 << 20, ge=4096, le=1 << 30)
     app_categories: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_APP_CATEGORIES))
+
+    @field_validator("contract_pattern")
+    @classmethod
+    def _pattern(cls, value: str) -> str:
+        return _regex(value)
 
     @field_validator("app_categories")
     @classmethod
@@ -113,12 +159,22 @@ class SearchConfig(_Section):
     #: Keywords that are not searches (voice-search prompts), compared after normalisation.
     placeholders: tuple[str, ...] = ("tìm kiếm bằng giọng nói", "voice search")
 
+    @field_validator("user_pattern")
+    @classmethod
+    def _pattern(cls, value: str) -> str:
+        return _regex(value)
+
 
 class ClassifyConfig(_Section):
     """The offline keyword classifier (SPEC 2.7)."""
 
     #: Answers the model is less sure of than this (probability of its best genre) are Unknown.
     threshold: float = Field(0.4, ge=0.0, le=1.0)
+    #: Seconds an LLM request may take before it counts as a timeout (and is retried).
+    llm_timeout: float = Field(60.0, gt=0.0, le=3600.0)
+    #: The longest wait (seconds) a server's ``Retry-After`` is honoured for; a longer one is cut
+    #: to it (and said).
+    llm_max_wait: float = Field(120.0, ge=0.0, le=3600.0)
 
 
 class ProfileConfig(_Section):
@@ -134,11 +190,13 @@ class ProfileConfig(_Section):
         "very high",
     )
     #: ``level_activeness``: High when active days > high_above, Low when < low_below.
-    level_high_above: int = 20
-    level_low_below: int = 10
+    level_high_above: int = Field(20, ge=0, le=MAX_DURATION)
+    level_low_below: int = Field(10, ge=0, le=MAX_DURATION)
 
     @model_validator(mode="after")
     def _ascending(self) -> ProfileConfig:
+        if not all(0 <= bound <= MAX_DURATION for bound in self.activeness_bounds):
+            raise ValueError(f"activeness_bounds must be between 0 and {MAX_DURATION}")
         if list(self.activeness_bounds) != sorted(set(self.activeness_bounds)):
             raise ValueError("activeness_bounds must be strictly ascending")
         if self.level_low_below > self.level_high_above:
@@ -172,7 +230,7 @@ class QualityConfig(_Section):
     #: Per check: ``fail`` stops the run before publishing, ``warn`` reports, ``off`` skips.
     severity: dict[str, Severity] = Field(default_factory=dict)
     #: Earlier successful runs whose median row counts ``row_drift`` compares against.
-    drift_runs: int = Field(5, ge=1)
+    drift_runs: int = Field(5, ge=1, le=1000)
     #: Publish even when a check fails (the run record says so).
     allow_failures: bool = False
 
@@ -202,7 +260,7 @@ class EngineConfig(_Section):
 
     name: Literal["duckdb", "spark"] = "duckdb"
     #: Worker threads; ``None`` uses every core.
-    threads: int | None = Field(None, ge=1)
+    threads: int | None = Field(None, ge=1, le=MAX_THREADS)
     #: Engine memory limit such as ``"4GB"``; past it DuckDB spills to ``temp_directory``. The
     #: default keeps a month of logs (SF1) under 4 GB of peak RSS; raise it on bigger machines.
     memory_limit: str | None = "3GB"
@@ -213,9 +271,23 @@ class EngineConfig(_Section):
     #: Spark: driver memory (executors take theirs from ``spark_conf`` or spark-submit).
     spark_driver_memory: str = "2g"
     #: Spark: partitions after a shuffle; small data on a few cores wants few.
-    spark_shuffle_partitions: int = Field(8, ge=1)
+    spark_shuffle_partitions: int = Field(8, ge=1, le=100_000)
     #: Spark: any other setting, e.g. ``{"spark.executor.memory" = "4g"}``.
     spark_conf: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _memory(cls, value: str | None) -> str | None:
+        if value is not None and memory_bytes(value) < MIN_MEMORY_BYTES:
+            raise ValueError(f"{value!r} is too small: the engine needs 128MB or more (e.g. 4GB)")
+        return value
+
+    @field_validator("spark_driver_memory")
+    @classmethod
+    def _jvm_memory(cls, value: str) -> str:
+        if not re.fullmatch(r"[0-9]+[kmgtp]?b?", value.strip(), re.IGNORECASE):
+            raise ValueError(f"{value!r} is not a JVM memory size; write e.g. 2g or 512m")
+        return value
 
 
 class PathsConfig(_Section):
@@ -338,14 +410,37 @@ def _set(
 def _describe(exc: ValidationError, sources: Mapping[tuple[str, ...], str]) -> str:
     error = exc.errors()[0]
     loc = tuple(str(part) for part in error["loc"])
-    origin = "defaults"
-    for depth in range(len(loc), 0, -1):
-        if loc[:depth] in sources:
-            origin = sources[loc[:depth]]
-            break
     key = ".".join(loc) or "(root)"
     message = error["msg"]
-    if error["type"] == "extra_forbidden":
-        message = "unknown key"
+    if error["type"] == "value_error":
+        message = str(error.get("ctx", {}).get("error", message))
+    elif error["type"] == "extra_forbidden":
+        message = _unknown(loc)
     more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-    return f"invalid configuration {key} from {origin}: {message}{more}"
+    return f"invalid configuration {key} from {_origin(loc, sources)}: {message}{more}"
+
+
+def _origin(loc: tuple[str, ...], sources: Mapping[tuple[str, ...], str]) -> str:
+    """Who set the value at ``loc``: the layer that set it or a section around it, else the
+    layers that set keys inside it (an error about a whole section), else the defaults."""
+    for depth in range(len(loc), 0, -1):
+        if loc[:depth] in sources:
+            return sources[loc[:depth]]
+    inside = dict.fromkeys(src for keys, src in sources.items() if keys[: len(loc)] == loc)
+    return " and ".join(inside) or "defaults"
+
+
+def _unknown(loc: tuple[str, ...]) -> str:
+    """``unknown key`` with the keys known where it is, and the nearest one."""
+    model: type[BaseModel] = C360Config
+    for part in loc[:-1]:
+        field = model.model_fields.get(part)
+        annotation = field.annotation if field is not None else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return "unknown key"
+        model = annotation
+    known = sorted(model.model_fields)
+    what = "section" if len(loc) == 1 else "key"
+    near = difflib.get_close_matches(loc[-1], known, n=1)
+    hint = f"did you mean {near[0]}? " if near else ""
+    return f"unknown {what}; {hint}known: {', '.join(known)}"

@@ -62,3 +62,20 @@ class NotFoundError(InputError):
 
 class UnavailableError(TransientError):
     """Nothing can be answered yet: the warehouse is missing, empty or unreachable (503)."""
+
+
+def is_interrupt(exc: BaseException) -> bool:
+    """Whether ``exc`` is Ctrl-C, or an error raised because of it.
+
+    DuckDB answers Ctrl-C during a query with ``RuntimeError: Query interrupted`` raised from the
+    ``KeyboardInterrupt``; a driver error wrapped at the boundary keeps it in its chain. Either is
+    the user's Ctrl-C, not a failure.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False

@@ -220,3 +220,72 @@ def test_a_bad_label_file_is_a_clear_error(tmp_path: Path) -> None:
     result = _invoke("classify", "--evaluate", str(labels))
     assert result.exit_code == 1
     assert "labels.csv:2: category 'Thriller' is not one of" in result.output
+
+
+def test_llm_timeout_is_a_flag_and_a_setting(tmp_path: Path, fake_llm: tuple[Any, str]) -> None:
+    server, url = fake_llm
+    _run(tmp_path)
+    lake, warehouse = str(tmp_path / "lake"), str(tmp_path / "w.duckdb")
+    server.faults = [("sleep", 1.5)]
+    result = _invoke(
+        "classify", "--lake", lake, "--warehouse", warehouse, "--llm-base-url", url,
+        "--llm-model", "fake-model", "--batch-size", "10", "--llm-timeout", "0.5",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "5 of 5 keywords answered" in result.output
+    assert "errors: timeout 1" in result.output
+    config = load_config(env={"C360__CLASSIFY__LLM_TIMEOUT": "0.5"})
+    assert config.classify.llm_timeout == 0.5
+    assert load_config(env={}).classify.llm_timeout == 60.0
+
+
+@pytest.mark.parametrize(
+    ("fault", "expected"),
+    [
+        pytest.param(
+            ("status", (401, {})),
+            "error: LLM server {url} refused the API key; set a valid one in C360_LLM_API_KEY "
+            "(HTTP 401); answers stored so far are kept",
+            id="401",
+        ),
+        pytest.param(
+            ("status", (503, {})),
+            "error: LLM server {url} answered no keyword in 15 requests (HTTP 503 15); check "
+            "that it is running and the URL, or classify offline (without --llm-base-url)",
+            id="503-throughout",
+        ),
+    ],
+)
+def test_an_llm_run_that_answered_nothing_fails_and_republishes_nothing(
+    tmp_path: Path, fake_llm: tuple[Any, str], fault: tuple[str, Any], expected: str
+) -> None:
+    server, url = fake_llm
+    _run(tmp_path)
+    lake, warehouse = str(tmp_path / "lake"), str(tmp_path / "w.duckdb")
+    assert _invoke("classify", "--lake", lake, "--warehouse", warehouse).exit_code == 0
+    before = _categories(tmp_path)
+    server.faults = [fault] * 100
+    result = CliRunner().invoke(
+        app,
+        ["classify", "--lake", lake, "--warehouse", warehouse, "--llm-base-url", url,
+         "--llm-model", "fake-model", "--batch-size", "1", "--concurrency", "1"],
+        env={"COLUMNS": "400", "NO_COLOR": "1"},
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert result.stderr.strip().splitlines() == [expected.format(url=url)]
+    assert _categories(tmp_path) == before
+
+
+def test_an_llm_url_without_a_scheme_is_one_line_and_asks_nothing(tmp_path: Path) -> None:
+    _run(tmp_path)
+    result = CliRunner().invoke(
+        app,
+        ["classify", "--lake", str(tmp_path / "lake"), "--warehouse", str(tmp_path / "w.duckdb"),
+         "--llm-base-url", "127.0.0.1:8000/v1", "--llm-model", "m"],
+        env={"COLUMNS": "400", "NO_COLOR": "1"},
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: --llm-base-url '127.0.0.1:8000/v1' is not an http(s) URL; write it as "
+        "http://host:port/v1 (e.g. http://127.0.0.1:8000/v1)"
+    ]

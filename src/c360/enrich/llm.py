@@ -2,10 +2,12 @@
 
 Keywords go most frequent first, in batches, over a bounded number of concurrent requests. Each
 answer is JSON, validated against the taxonomy; a batch is retried with exponential backoff and
-jitter on 429, 5xx, timeouts and malformed answers (``Retry-After`` honoured), and keywords the
-answer left out are asked again in a later batch. Valid answers are stored as they arrive
-(:class:`~c360.enrich.store.AnswerStore`), so an interrupted run resumes without paying twice.
-A budget of requests and tokens stops the run cleanly; what is left stays ``Unknown``.
+jitter on 429, 5xx, timeouts and malformed or undecodable answers (``Retry-After`` honoured up
+to a cap), and keywords the answer left out are asked again in a later batch. Valid answers are
+stored as they arrive (:class:`~c360.enrich.store.AnswerStore`), so an interrupted run resumes
+without paying twice. A budget of requests, tokens and seconds stops the run cleanly; what is
+left stays ``Unknown``. A server that refuses the key or does not know the endpoint or model
+stops the run at once, and a run in which nothing was answered is an error.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
 
 import httpx
 
 from c360.config import SEARCH_CATEGORIES
+from c360.console import NullReporter, Reporter
 from c360.enrich.store import Answer, AnswerStore
-from c360.errors import ConfigError
+from c360.errors import C360Error, ConfigError, TransientError
 from c360.reports import ClassifyReport
 
 #: The environment variable holding the API key (never a flag, never logged).
@@ -44,6 +48,17 @@ Answer with one JSON object: {{"labels": {{"<keyword exactly as given>": "<label
 with every keyword of the request. No other text."""
 #: Statuses worth retrying: rate limits and server errors.
 RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
+#: Statuses that say the key, the URL or the model is wrong: no request can succeed.
+FATAL_STATUSES = {
+    401: "refused the API key; set a valid one in " + API_KEY_VARIABLE,
+    403: "refused the API key for this model; set a valid one in " + API_KEY_VARIABLE,
+    404: "has no such endpoint or model; check --llm-base-url (it usually ends in /v1) and "
+    "--llm-model",
+}
+#: A wait at least this long (seconds) is said as a warning.
+LONG_WAIT_S = 10.0
+#: Batches that failed every attempt, with nothing answered yet, after which the run gives up.
+GIVE_UP_AFTER = 3
 
 
 @dataclass(frozen=True)
@@ -61,8 +76,26 @@ class LLMSettings:
     max_asks: int = 3
     budget_requests: int | None = None
     budget_tokens: int | None = None
+    #: Seconds after which no request is started and no wait begun.
+    budget_seconds: float | None = None
     backoff_base_s: float = 0.5
     backoff_cap_s: float = 30.0
+    #: The longest ``Retry-After`` honoured; a longer one is cut to it.
+    max_wait_s: float = 120.0
+
+    def __post_init__(self) -> None:
+        # Checked here: without a scheme httpx would fail every request as a connection error.
+        try:
+            parts = urlsplit(self.base_url)
+            valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+            parts.port  # noqa: B018 - parsing the port is part of the check
+        except ValueError:
+            valid = False
+        if not valid:
+            raise ConfigError(
+                f"--llm-base-url {self.base_url!r} is not an http(s) URL; write it as "
+                "http://host:port/v1 (e.g. http://127.0.0.1:8000/v1)"
+            )
 
     @classmethod
     def from_environment(cls, base_url: str, model: str, **options: object) -> LLMSettings:
@@ -82,19 +115,43 @@ class _Budget(Exception):
 class LLMClassifier:
     """Classifies keywords with one OpenAI-compatible server and stores every answer."""
 
-    def __init__(self, settings: LLMSettings, store: AnswerStore) -> None:
+    def __init__(
+        self, settings: LLMSettings, store: AnswerStore, *, reporter: Reporter | None = None
+    ) -> None:
         self.settings = settings
         self.store = store
+        self.reporter: Reporter = reporter or NullReporter()
         self.report = ClassifyReport()
+        self._deadline = float("inf")
+        #: Why the run stopped early (a refused key, a server that answers nothing).
+        self._stop: C360Error | None = None
+        self._last_error = ""
 
     def classify(self, keywords: Sequence[str]) -> ClassifyReport:
         """Ask for every keyword without a stored answer (in the given order: most frequent
-        first); returns what happened."""
+        first); returns what happened.
+
+        Raises:
+            ConfigError: the server refused the key, or has no such endpoint or model.
+            TransientError: nothing was answered (the server unreachable, or failing every
+                request); answers stored before stay.
+        """
         started = time.perf_counter()
+        if self.settings.budget_seconds is not None:
+            self._deadline = time.monotonic() + self.settings.budget_seconds
         todo = self.store.missing(list(dict.fromkeys(keywords)))
         self.report.asked = len(todo)
         asyncio.run(self._run(todo))
         self.report.seconds = time.perf_counter() - started
+        if self._stop is not None:
+            raise self._stop
+        r = self.report
+        if r.asked and not r.answered and not r.budget_exhausted:
+            raise TransientError(
+                f"LLM server {self.settings.base_url} answered no keyword in {r.requests} "
+                f"requests ({_errors(r.errors)}{self._last_error}); check that it is running "
+                "and the URL, or classify offline (without --llm-base-url)"
+            )
         return self.report
 
     async def _run(self, todo: list[str]) -> None:
@@ -118,7 +175,7 @@ class LLMClassifier:
     async def _worker(
         self, client: httpx.AsyncClient, queue: asyncio.Queue[list[str]], asks: dict[str, int]
     ) -> None:
-        while not queue.empty() and not self.report.budget_exhausted:
+        while not queue.empty() and not self.report.budget_exhausted and not self._stopping():
             batch = queue.get_nowait()
             for keyword in batch:
                 asks[keyword] = asks.get(keyword, 0) + 1
@@ -146,6 +203,12 @@ class LLMClassifier:
             if again:
                 queue.put_nowait(again)
 
+    def _stopping(self) -> bool:
+        """A fatal answer, or the first batches all failed with nothing answered: the server
+        answers nothing, and asking for every other batch would only repeat it."""
+        r = self.report
+        return self._stop is not None or (r.failed_batches >= GIVE_UP_AFTER and not r.answered)
+
     async def _ask(self, client: httpx.AsyncClient, batch: list[str]) -> dict[str, str] | None:
         """One batch's labels (keyword → label as answered), or None when every attempt failed."""
         s = self.settings
@@ -159,36 +222,66 @@ class LLMClassifier:
             ],
         }
         for attempt in range(s.max_attempts):
+            if self._stop is not None:
+                return None
             self._spend()
             wait: float | None = None
             try:
                 response = await client.post("chat/completions", json=payload)
             except httpx.TimeoutException:
                 self._error("timeout")
-            except httpx.TransportError:
-                self._error("connection")
+            except httpx.TransportError as exc:
+                self._error("connection", exc)
+            except httpx.DecodingError as exc:  # a body its Content-Encoding cannot undo
+                self._error("malformed answer", exc)
             else:
-                if response.status_code == 200:
+                status = response.status_code
+                if status == 200:
                     labels = self._labels(response)
                     if labels is not None:
                         return labels
                     self._error("malformed answer")
-                elif response.status_code in RETRY_STATUSES:
-                    self._error(f"HTTP {response.status_code}")
-                    wait = retry_after(response.headers.get("retry-after"))
+                elif status in FATAL_STATUSES:
+                    self._error(f"HTTP {status}")
+                    self._stop = ConfigError(
+                        f"LLM server {s.base_url} {FATAL_STATUSES[status]} (HTTP {status}); "
+                        "answers stored so far are kept"
+                    )
+                    return None
+                elif status in RETRY_STATUSES:
+                    self._error(f"HTTP {status}")
+                    wait = self._server_wait(response.headers.get("retry-after"))
                 else:
-                    self._error(f"HTTP {response.status_code}")
+                    self._error(f"HTTP {status}")
                     return None
             if attempt + 1 < s.max_attempts:
                 self.report.retries += 1
-                await asyncio.sleep(max(wait or 0.0, self._backoff(attempt)))
+                pause = max(wait or 0.0, self._backoff(attempt))
+                if time.monotonic() + pause >= self._deadline:
+                    raise _Budget  # the time budget ends before the wait would
+                await asyncio.sleep(pause)
         return None
+
+    def _server_wait(self, header: str | None) -> float | None:
+        """The ``Retry-After`` wait, cut to ``max_wait_s``; a long one is said."""
+        asked = retry_after(header)
+        if asked is None:
+            return None
+        wait = min(asked, self.settings.max_wait_s)
+        if wait < asked or wait >= LONG_WAIT_S:
+            cut = f"; waiting {wait:g} s (classify.llm_max_wait)" if wait < asked else ""
+            self.reporter.warn(
+                f"LLM server {self.settings.base_url} asks to wait {asked:g} s before retrying{cut}"
+            )
+        return wait
 
     def _spend(self) -> None:
         s, r = self.settings, self.report
         if s.budget_requests is not None and r.requests >= s.budget_requests:
             raise _Budget
         if s.budget_tokens is not None and r.tokens >= s.budget_tokens:
+            raise _Budget
+        if time.monotonic() >= self._deadline:
             raise _Budget
         r.requests += 1
 
@@ -212,8 +305,14 @@ class LLMClassifier:
         ceiling = min(s.backoff_cap_s, s.backoff_base_s * float(2**attempt))
         return ceiling * (0.5 + random.random() / 2)  # jitter: half to all of the ceiling
 
-    def _error(self, kind: str) -> None:
+    def _error(self, kind: str, exc: Exception | None = None) -> None:
         self.report.errors[kind] = self.report.errors.get(kind, 0) + 1
+        if exc is not None and str(exc):
+            self._last_error = f"; last: {str(exc).splitlines()[0]}"
+
+
+def _errors(errors: dict[str, int]) -> str:
+    return ", ".join(f"{kind} {n}" for kind, n in sorted(errors.items())) or "no errors"
 
 
 def retry_after(value: str | None) -> float | None:

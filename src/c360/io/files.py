@@ -10,8 +10,12 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from c360.errors import InputError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 #: The byte the fast line reader treats as a column delimiter (never valid inside JSON text).
 DELIMITER = b"\x01"
@@ -317,21 +321,27 @@ def find_search_days(
     return found, skipped
 
 
-def inspect_search_parts(day: SearchDay, columns: Collection[str]) -> list[str]:
+def inspect_search_parts(day: SearchDay, columns: Collection[str]) -> tuple[SearchDay, list[str]]:
     """Check each Parquet part's footer before a day is read (no data is read).
 
+    Text is text however it is stored: plain, large, ``string_view`` or dictionary-encoded
+    (Spark and pandas write all of these); a column of nulls only (type ``null``) reads as null.
+
     Returns:
-        Warnings: the expected ``columns`` a part lacks (they read as null).
+        The day without its parts that hold no columns at all (there is nothing to read in
+        them), and warnings: such parts, and the expected ``columns`` a part lacks (they read as
+        null).
 
     Raises:
         InputError: a part is not readable Parquet, or holds one of ``columns`` with a type other
         than text (a number cannot be read back as the text it was, e.g. a user id's leading
-        zeros are gone).
+        zeros are gone), or no part of the day holds any column.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     warnings = []
+    kept = []
     for part in day.parts:
         where = f"search part {day.name}/{part.name}"
         try:
@@ -342,12 +352,13 @@ def inspect_search_parts(day: SearchDay, columns: Collection[str]) -> list[str]:
                 f"{where} is not readable Parquet ({first}); replace it or move it out of "
                 f"{day.folder}"
             ) from exc
+        if not schema.names:
+            warnings.append(f"{where} has no columns: skipped")
+            continue
+        kept.append(part)
         names = set(schema.names)
         for name in columns:
-            if name in names and not (
-                pa.types.is_string(schema.field(name).type)
-                or pa.types.is_large_string(schema.field(name).type)
-            ):
+            if name in names and not _is_text(schema.field(name).type):
                 raise InputError(
                     f"{where}: column {name} is {schema.field(name).type}, not text; rewrite "
                     f"the part with text columns or move it out of {day.folder}"
@@ -355,4 +366,23 @@ def inspect_search_parts(day: SearchDay, columns: Collection[str]) -> list[str]:
         missing = [name for name in columns if name not in names]
         if missing:
             warnings.append(f"{where} has no column {', '.join(missing)}: read as null")
-    return warnings
+    if not kept:
+        raise InputError(
+            f"search day {day.folder}: none of its parts has any column; replace them or move "
+            "the folder out of the search folder"
+        )
+    return SearchDay(day.folder, day.day, tuple(kept)), warnings
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    """Text in any Arrow layout (dictionary-encoded text judged by its values), or all null."""
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    return bool(
+        pa.types.is_string(kind)
+        or pa.types.is_large_string(kind)
+        or pa.types.is_string_view(kind)
+        or pa.types.is_null(kind)
+    )

@@ -20,7 +20,7 @@ from c360.build.content_gold import build_content_gold
 from c360.build.customer_360 import build_customer_360
 from c360.build.search_gold import build_search_gold
 from c360.context import SEARCH, STAGES, RunContext, RunRequest
-from c360.errors import InputError, QualityError
+from c360.errors import InputError, QualityError, is_interrupt
 from c360.lake.layout import LakeLayout
 from c360.lake.ledger import Ledger, write_atomic
 from c360.quality.outputs import check_outputs
@@ -136,7 +136,7 @@ def _check_order(ctx: RunContext, names: Sequence[str]) -> None:
 
 
 def _record_failure(ctx: RunContext, exc: BaseException) -> None:
-    ctx.report.status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+    ctx.report.status = "interrupted" if is_interrupt(exc) else "failed"
     ctx.report.error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     try:
         records = write_records(ctx, history=True)

@@ -62,9 +62,11 @@ def classify_keywords(
             from c360.enrich.llm import LLMClassifier, LLMSettings
 
             settings = LLMSettings.from_environment(
-                request.llm_base_url or "", request.llm_model or "", **(request.llm_options or {})
-            )
-            report = LLMClassifier(settings, store).classify(
+                request.llm_base_url or "", request.llm_model or "",
+                timeout_s=config.classify.llm_timeout, max_wait_s=config.classify.llm_max_wait,
+                **(request.llm_options or {}),
+            )  # fmt: skip
+            report = LLMClassifier(settings, store, reporter=reporter).classify(
                 [k for k in keywords if k not in mapped]
             )
         else:

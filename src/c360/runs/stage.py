@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from c360.context import RunContext
-from c360.errors import C360Error
+from c360.errors import C360Error, is_interrupt
 
 
 @contextmanager
@@ -16,7 +16,8 @@ def stage(ctx: RunContext, name: str) -> Iterator[None]:
     """Run the block as the stage ``name`` of ``ctx``'s run.
 
     Its wall time goes to ``report.stages[name]``; on an error the run's ``failed_stage`` is
-    ``name``, a c360 error carries it (``error.stage``), any other error a note naming it.
+    ``name``, a c360 error carries it (``error.stage``), any other error a note naming it; an
+    error raised because of Ctrl-C is Ctrl-C (``KeyboardInterrupt``).
     """
     ctx.stage = name
     ctx.reporter.info(f"stage {name}")
@@ -25,6 +26,8 @@ def stage(ctx: RunContext, name: str) -> Iterator[None]:
         yield
     except BaseException as exc:
         ctx.report.failed_stage = ctx.report.failed_stage or name
+        if is_interrupt(exc) and not isinstance(exc, KeyboardInterrupt):
+            raise KeyboardInterrupt from exc  # Ctrl-C seen by a driver (DuckDB mid-query)
         if isinstance(exc, C360Error):
             exc.stage = exc.stage or name
         elif not isinstance(exc, KeyboardInterrupt):

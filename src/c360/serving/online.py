@@ -56,11 +56,18 @@ class OnlineStore:
             import redis
         except ModuleNotFoundError as exc:  # pragma: no cover - depends on the install
             raise ConfigError("the online store needs redis: pip install 'c360[online]'") from exc
+        from c360.sinks import redact, split_url
+
+        if not url.startswith("unix://"):
+            split_url(url, what="online store")
         self.url = url
         self._errors: tuple[type[Exception], ...] = (redis.RedisError, OSError)
-        self.client: redis.Redis = redis.Redis.from_url(
-            url, socket_timeout=0.5, socket_connect_timeout=0.5, decode_responses=True
-        )
+        try:
+            self.client: redis.Redis = redis.Redis.from_url(
+                url, socket_timeout=0.5, socket_connect_timeout=0.5, decode_responses=True
+            )
+        except ValueError as exc:  # e.g. a database number that is not a number
+            raise ConfigError(f"online store {redact(url)!r}: {exc}") from exc
         self._lookup = self.client.register_script(LOOKUP)
 
     def describe(self) -> str:

@@ -17,14 +17,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
-from urllib.parse import SplitResult, unquote, urlsplit
+from urllib.parse import SplitResult, unquote
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from c360.catalog import COLUMNS, TABLES
 from c360.errors import ConfigError, TransientError
-from c360.sinks import redact
+from c360.sinks import redact, split_url
 from c360.sinks._text import parquet_schema
 from c360.sinks.base import (
     INTERNAL_TABLES,
@@ -57,16 +57,13 @@ class ServerAddress:
 
     @classmethod
     def parse(cls, url: str, *, default_port: int, default_user: str) -> ServerAddress:
-        parts: SplitResult = urlsplit(url)
+        parts: SplitResult = split_url(url)
         database = parts.path.lstrip("/")
         if not database or "/" in database:
             raise ConfigError(
                 f"warehouse {redact(url)}: name one database, e.g. {parts.scheme}://user@host/c360"
             )
-        try:
-            port = parts.port or default_port
-        except ValueError as exc:
-            raise ConfigError(f"warehouse {redact(url)}: the port is not a number") from exc
+        port = parts.port or default_port
         password = unquote(parts.password) if parts.password is not None else None
         return cls(
             scheme=parts.scheme,
@@ -78,7 +75,8 @@ class ServerAddress:
         )
 
     def describe(self) -> str:
-        return f"{self.scheme}://{self.user}@{self.host}:{self.port}/{self.database}"
+        host = f"[{self.host}]" if ":" in self.host else self.host  # IPv6
+        return f"{self.scheme}://{self.user}@{host}:{self.port}/{self.database}"
 
 
 class ServerSink(Sink):

@@ -79,11 +79,15 @@ class SearchDays(Source[SearchDay]):
         ctx, cfg = self.ctx, self.ctx.config.search
         engine = ctx.engine
         started = time.perf_counter()
+        readable = []
         for day in days:
-            for warning in inspect_search_parts(day, search_rules.SOURCE_COLUMNS):
+            # The day as read (parts without columns left out); its record keeps every part.
+            kept, warnings = inspect_search_parts(day, search_rules.SOURCE_COLUMNS)
+            readable.append(kept)
+            for warning in warnings:
                 ctx.reporter.warn(warning)
         normalised = search_rules.normalise_search(
-            engine.decode_search(days), user_pattern=cfg.user_pattern,
+            engine.decode_search(readable), user_pattern=cfg.user_pattern,
             placeholders=cfg.placeholders,
         )  # fmt: skip
         paths = {day.day: ctx.lake.bronze(SEARCH, day.day) for day in days}

@@ -16,6 +16,7 @@ import typer
 
 from c360 import __version__
 from c360.console import RichReporter, console, err_console
+from c360.errors import is_interrupt
 from c360.shells.cli import render
 from c360.shells.cli.common import ConfigOpt, VerboseOpt, day, guard, open_facade
 from c360.shells.cli.serve import api_key_hash, publish_online, serve
@@ -254,6 +255,17 @@ def classify(
     budget_tokens: Annotated[
         int | None, typer.Option(help="Stop after this many tokens (as the server reports).")
     ] = None,
+    budget_seconds: Annotated[
+        float | None,
+        typer.Option(help="Stop starting requests (and waits) after this many seconds.", min=0),
+    ] = None,
+    llm_timeout: Annotated[
+        float | None,
+        typer.Option(
+            help="Seconds an LLM request may take, then it is retried (default: 60; "
+            "classify.llm_timeout)."
+        ),
+    ] = None,
     train_from_llm: Annotated[
         bool,
         typer.Option(
@@ -282,7 +294,7 @@ def classify(
     again, and an LLM answer is never replaced.
     """
     with RichReporter(verbose=verbose) as reporter, guard(verbose):
-        facade = open_facade(config, {}, reporter)
+        facade = open_facade(config, {"classify.llm_timeout": llm_timeout}, reporter)
         if evaluate is not None:
             render.print_evaluation(facade.evaluate(evaluate, lake=lake))
             return
@@ -295,6 +307,7 @@ def classify(
             batch_size=batch_size,
             budget_requests=budget_requests,
             budget_tokens=budget_tokens,
+            budget_seconds=budget_seconds,
             train_from_llm=train_from_llm,
         )
     render.print_classify(report)
@@ -369,6 +382,8 @@ def main() -> None:
     """Entry point of the ``c360`` script."""
     try:
         app()
-    except KeyboardInterrupt:
+    except BaseException as exc:
+        if not is_interrupt(exc):  # Ctrl-C, or an error a driver raised because of it
+            raise
         err_console.print("[bold red]interrupted[/bold red]")
         sys.exit(130)

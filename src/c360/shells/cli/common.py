@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 
 from c360.console import RichReporter, console, err_console
-from c360.errors import C360Error
+from c360.errors import C360Error, is_interrupt
 
 if TYPE_CHECKING:
     from c360.app import C360
@@ -53,11 +53,13 @@ def guard(verbose: bool) -> Iterator[None]:
         yield
     except (typer.Exit, KeyboardInterrupt):
         raise
-    except C360Error as exc:
+    except Exception as exc:
+        if is_interrupt(exc):  # Ctrl-C seen by a driver (DuckDB mid-query): ends as Ctrl-C
+            raise KeyboardInterrupt from exc
+        if not isinstance(exc, C360Error | OSError):
+            raise
         if verbose:
             console.print_exception()
-        fail(f"{exc} (in the {exc.stage} stage)" if exc.stage else str(exc))
-    except OSError as exc:
-        if verbose:
-            console.print_exception()
+        if isinstance(exc, C360Error):
+            fail(f"{exc} (in the {exc.stage} stage)" if exc.stage else str(exc))
         fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
