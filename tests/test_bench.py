@@ -22,7 +22,7 @@ def test_bench_runs_the_content_step_and_judges_the_targets(tmp_path: Path) -> N
     # Figures of an earlier invocation's engines step: not this invocation's to judge.
     results.write_text(json.dumps({"spark_engines": {"baseline_s": [60.0], "spark_s": [10.0]}}))
     done = subprocess.run(
-        [*SUITE, "--only", "content", "--scale", "0.0003", "--repeat", "1"],
+        [*SUITE, "--only", "content", "--scale", "0.0003", "--repeat", "1", "--seed-job", "0"],
         env=env, capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
@@ -30,7 +30,7 @@ def test_bench_runs_the_content_step_and_judges_the_targets(tmp_path: Path) -> N
     figures = json.loads(results.read_text())
     content = figures["content_pipeline"]
     assert content["lines"] > 0 and content["runs"] == 1
-    for step in ("bare", "cold", "new_day"):
+    for step in ("bare", "handwritten", "cold", "new_day"):
         assert len(content[step]["wall_s"]) == 1 and content[step]["wall_s"][0] > 0
         assert content[step]["cpu_s"][0] > 0 and content[step]["peak_rss_mb"][0] > 0
     # Stage timings come from the run's own record in the lake.
@@ -38,15 +38,22 @@ def test_bench_runs_the_content_step_and_judges_the_targets(tmp_path: Path) -> N
     assert content["new_day"]["rows"] == content["lines"] // 30
 
     targets = figures["summary"]["targets"]
-    cold = targets["SF1 cold run ≤ 60 s"]
+    cold = targets["SF1 cold run ≤ 80 s"]
     assert cold["observed"] == pytest.approx(content["cold"]["wall_s"][0])
-    assert cold["verdict"] == ("met" if cold["observed"] <= 60 else "not met")
+    assert cold["verdict"] == ("met" if cold["observed"] <= 80 else "not met")
+    peer = targets["SF1 cold ÷ the hand-written DuckDB query ≤ 4 ×"]
+    assert peer["observed"] == pytest.approx(
+        content["cold"]["wall_s"][0] / content["handwritten"]["wall_s"][0]
+    )
     # Steps that did not run are reported as such, never as met.
-    assert targets["Spark engine ≥ 2 × the PySpark baseline"]["verdict"] == "not measured"
+    assert targets["the seed-style PySpark job at SF1 ÷ SF1 cold ≥ 3 ×"]["verdict"] == (
+        "not measured"
+    )
+    assert targets["SF0.1 cold run ≤ 6 s"]["verdict"] == "not measured"
     assert targets["SF3 cold run completes"]["verdict"] == "not measured"
 
     text = report.read_text()
-    assert "| SF1 cold run ≤ 60 s |" in text and "## Content pipeline, scale 0.0003" in text
+    assert "| SF1 cold run ≤ 80 s |" in text and "## Content pipeline, scale 0.0003" in text
 
 
 def _bench_env(tmp_path: Path) -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -44,7 +45,9 @@ def _assert_one_line_error(result: Result) -> str:
     assert result.exit_code != 0, result.output
     assert "Traceback" not in result.output
     assert isinstance(result.exception, SystemExit), result.exception
-    lines = result.stderr.strip().splitlines()
+    # Warnings may come first (each its own "warning:" line); the error is one line.
+    text = re.sub(r"(?ms)^warning: .*?(?=^(?:warning|error): )", "", result.stderr)
+    lines = text.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("error:"), lines[0]
     assert result.stdout == ""
@@ -104,8 +107,10 @@ def test_folder_without_input_files(cli: CliRunner, tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     (empty / "notes.txt").write_text("not a log\n", encoding="utf-8")
-    line = _assert_one_line_error(_invoke(cli, "run", "--content", empty))
+    result = _invoke(cli, "run", "--content", empty)
+    line = _assert_one_line_error(result)
     assert "empty" in line
+    assert "notes.txt: not a content file" in result.stderr.replace("\n", "")
 
 
 def test_bad_from_date_is_a_usage_error(cli: CliRunner, content: Path) -> None:
