@@ -4,11 +4,18 @@ A publish's profiles go into Redis hashes under its own prefix — ``c360:<publi
 (contract → profile JSON) and ``c360:<publish>:users`` (user id → its contracts) — and only when
 all are written does ``c360:current`` switch to it, in one command: a reader sees the old
 publish or the new one, never a mix. The previous publish's hashes then expire.
+
+A reader holds the pointer for at most :data:`POINTER_TTL` seconds and then asks for one field
+of one publish's hash (one ``HGET`` on a connection of its thread's own): a replaced publish
+stays readable for :data:`RETIRE_S` seconds, so an answer read through a held pointer is still
+the whole old publish, named as such.
 """
 
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -24,16 +31,9 @@ if TYPE_CHECKING:
 POINTER = "c360:current"
 #: How long a replaced publish's hashes stay readable (requests under way finish with them).
 RETIRE_S = 300
+#: How long a reader holds the pointer to the served publish before asking again (seconds).
+POINTER_TTL = 1.0
 BATCH = 5_000
-
-
-#: One round trip, one consistent view: the served publish, its run and one profile.
-LOOKUP = """
-local publish = redis.call('GET', KEYS[1])
-if not publish then return nil end
-return {publish, redis.call('HGET', 'c360:' .. publish .. ':meta', 'run_id'),
-        redis.call('HGET', 'c360:' .. publish .. ':customers', ARGV[1])}
-"""
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,10 @@ class OnlineStore:
             )
         except ValueError as exc:  # e.g. a database number that is not a number
             raise ConfigError(f"online store {redact(url)!r}: {exc}") from exc
-        self._lookup = self.client.register_script(LOOKUP)
+        # Look-ups: one connection per thread (no pool to take it from and give it back to),
+        # and the served publish held for POINTER_TTL seconds.
+        self._local = threading.local()
+        self._pointer: tuple[float, tuple[str, str | None] | None] = (-POINTER_TTL, None)
 
     def describe(self) -> str:
         from c360.sinks import redact
@@ -126,13 +129,23 @@ class OnlineStore:
         return str(publish_id), (str(run_id) if run_id else None)
 
     def lookup(self, contract: str) -> tuple[str, str | None, str | None] | None:
-        """(publish, run, the profile's JSON or None) of the served publish, read at once;
-        None when nothing was published online."""
-        found = self._call("is unreachable", self._lookup, keys=[POINTER], args=[contract])
-        if not found:
+        """(publish, run, the profile's JSON or None) of the served publish; None when nothing
+        was published online."""
+        read_at, current = self._pointer
+        if time.monotonic() - read_at >= POINTER_TTL:
+            current = self.current()
+            self._pointer = (time.monotonic(), current)
+        if current is None:
             return None
-        publish_id, run_id, text = [*list(found), None, None][:3]
-        return str(publish_id), (str(run_id) if run_id else None), text
+        publish_id, run_id = current
+        reader = getattr(self._local, "reader", None)
+        if reader is None:
+            reader = self._local.reader = self.client.__class__.from_url(
+                self.url, socket_timeout=0.5, socket_connect_timeout=0.5,
+                decode_responses=True, single_connection_client=True,
+            )  # fmt: skip
+        text = self._call("is unreachable", reader.hget, f"c360:{publish_id}:customers", contract)
+        return publish_id, run_id, (str(text) if text is not None else None)
 
 
 def _batches(

@@ -69,6 +69,17 @@ class Snapshot:
     run_id: str | None
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     _local: threading.local = field(default_factory=threading.local, repr=False)
+    #: ``profiles``' columns as single arrays: a row read value by value is ~4 × faster than
+    #: a one-row slice turned into a dict.
+    _columns: tuple[tuple[str, pa.Array], ...] = field(default=(), repr=False)
+
+    def __post_init__(self) -> None:
+        if self.profiles is not None and not self._columns:
+            table = self.profiles.combine_chunks()
+            self._columns = tuple(
+                (name, column.combine_chunks())
+                for name, column in zip(table.column_names, table.columns, strict=True)
+            )
 
     @classmethod
     def build(cls, read: dict[str, pa.Table], marker: dict[str, Any] | None) -> Snapshot:
@@ -123,8 +134,7 @@ class Snapshot:
         needle = contract.encode("utf-8")
         i = int(np.searchsorted(keys, needle))
         if i < len(keys) and keys[i] == needle:
-            row: dict[str, Any] = profiles.slice(i, 1).to_pylist()[0]
-            return row
+            return {name: column[i].as_py() for name, column in self._columns}
         return None
 
     def has(self, table: str) -> bool:

@@ -5,6 +5,7 @@ is down."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -92,3 +93,26 @@ def test_publish_online_needs_a_redis_url(warehouse: Path) -> None:
         C360(config=load_config(env={})).publish_online(
             online="127.0.0.1:6379", warehouse=str(warehouse)
         )
+
+
+def test_a_switch_is_seen_within_the_pointer_ttl_and_answers_name_their_publish(
+    warehouse: Path, sql: Any, store: redis.Redis
+) -> None:
+    from c360.serving.online import POINTER_TTL
+
+    done = C360(config=load_config(env={})).publish_online(online=URL, warehouse=str(warehouse))
+    contract = _contracts(sql)[0]
+    with _client(warehouse, URL) as service:
+        assert service.customer_json(contract).publish_id == done.publish_id
+        store.hset("c360:next:customers", contract, '{"contract": "switched"}')
+        store.hset("c360:next:meta", mapping={"publish_id": "next", "run_id": "run-next"})
+        store.set("c360:current", "next")
+        held = service.customer_json(contract)  # the held pointer: the old publish, whole
+        assert (held.publish_id, held.data) == (
+            done.publish_id, store.hget(f"c360:{done.publish_id}:customers", contract)
+        )  # fmt: skip
+        time.sleep(POINTER_TTL + 0.1)
+        moved = service.customer_json(contract)
+        assert (moved.publish_id, moved.run_id, moved.data) == (
+            "next", "run-next", '{"contract": "switched"}'
+        )  # fmt: skip
