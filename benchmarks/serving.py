@@ -100,10 +100,27 @@ def serving(*args: str) -> Iterator[str]:
             if process.poll() is not None:
                 raise SystemExit(f"c360 serve {' '.join(args)} stopped")
             time.sleep(0.5)
+        _settle(process.pid)
         yield base
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def _settle(pid: int, *, idle: float = 15.0, deadline_s: float = 600) -> None:
+    """Wait until the server's processes are idle: one worker answering /readyz does not mean
+    the others have loaded their snapshots (they would load during the measurement)."""
+    import psutil
+
+    root = psutil.Process(pid)
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        tree = [root, *root.children(recursive=True)]
+        busy = sum(p.cpu_times().user + p.cpu_times().system for p in tree)
+        time.sleep(1.0)
+        after = sum(p.cpu_times().user + p.cpu_times().system for p in tree if p.is_running())
+        if (after - busy) * 100 < idle:
+            return
 
 
 def _ms(text: str) -> float:
@@ -153,7 +170,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument(
-        "--workers", default="1,2", help="comma-separated worker counts to serve with"
+        "--workers", default="1,2,3", help="comma-separated worker counts to serve with"
     )
     args = parser.parse_args()
     worker_counts = [int(n) for n in args.workers.split(",")]

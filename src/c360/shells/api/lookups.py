@@ -9,6 +9,7 @@ which answers it the documented way; so the layer changes how fast, never what.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 from c360.shells.api.security import HEADER, ApiKeys
@@ -21,10 +22,17 @@ PREFIX = "/api/v1/customers/"
 
 def customer_body(answer: Answer) -> bytes:
     """The body of a look-up's answer: the publish it came from and the profile's JSON."""
+    profile: str = answer.data
+    return _served_prefix(answer.run_id, answer.publish_id) + profile.encode() + b"}"
+
+
+@functools.lru_cache(maxsize=16)
+def _served_prefix(run_id: str | None, publish_id: str | None) -> bytes:
+    """``{"served":{…},"customer":`` for one publish (the same for every look-up of it)."""
     from c360.shells.api.models import Served
 
-    served = Served(run_id=answer.run_id, publish_id=answer.publish_id).model_dump_json()
-    return f'{{"served":{served},"customer":{answer.data}}}'.encode()
+    served = Served(run_id=run_id, publish_id=publish_id).model_dump_json()
+    return f'{{"served":{served},"customer":'.encode()
 
 
 class ProfileLookups:
