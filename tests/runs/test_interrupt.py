@@ -28,10 +28,28 @@ SCRIPT = Path(sys.executable).with_name("c360")
 ENDLESS = "SELECT count(*) FROM range(1000000000000) t(x) WHERE x % 7 = 3"
 
 
-def _ctrl_c_after(seconds: float) -> threading.Timer:
-    timer = threading.Timer(seconds, os.kill, (os.getpid(), signal.SIGINT))
-    timer.start()
-    return timer
+class CtrlC:
+    """Presses Ctrl-C (SIGINT to this process) every 0.3 s while ``inside`` is set, so one
+    signal landing before the query or lost by it cannot leave the query running; after 30 s
+    it interrupts the connection instead (the test then fails rather than hangs)."""
+
+    def __init__(self, con: object) -> None:
+        self.inside, self.done = threading.Event(), threading.Event()
+        self.con = con
+        self.thread = threading.Thread(target=self._press, daemon=True)
+        self.thread.start()
+
+    def _press(self) -> None:
+        for _ in range(100):
+            if self.done.wait(0.3):
+                return
+            if self.inside.is_set():
+                os.kill(os.getpid(), signal.SIGINT)
+        self.con.interrupt()  # type: ignore[attr-defined]
+
+    def stop(self) -> None:
+        self.done.set()
+        self.thread.join()
 
 
 def test_ctrl_c_during_a_duckdb_query_ends_the_stage_as_an_interrupt(tmp_path: Path) -> None:
@@ -41,10 +59,17 @@ def test_ctrl_c_during_a_duckdb_query_ends_the_stage_as_an_interrupt(tmp_path: P
     with open_run(
         request, lake=lake, config=config, reporter=NullReporter(), command="test"
     ) as ctx:
-        timer = _ctrl_c_after(0.3)
-        with pytest.raises(KeyboardInterrupt) as caught, stage(ctx, "transform"):
-            ctx.engine.con.con.execute(ENDLESS).fetchall()  # type: ignore[attr-defined]
-        timer.join()
+        con = ctx.engine.con.con  # type: ignore[attr-defined]
+        ctrl_c = CtrlC(con)
+        try:
+            with pytest.raises(KeyboardInterrupt) as caught, stage(ctx, "transform"):
+                ctrl_c.inside.set()
+                try:
+                    con.execute(ENDLESS).fetchall()
+                finally:
+                    ctrl_c.inside.clear()
+        finally:
+            ctrl_c.stop()
     # DuckDB's own answer to Ctrl-C, kept as the cause.
     assert repr(caught.value.__cause__) == "RuntimeError('Query interrupted')"
     assert ctx.report.failed_stage == "transform"
