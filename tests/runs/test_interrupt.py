@@ -96,9 +96,15 @@ def test_ctrl_c_during_a_run_is_one_line_exit_130_and_recorded_as_interrupted(
     tmp_path: Path, marker: str
 ) -> None:
     content = tmp_path / "in"
+    # Days big enough that every stage outlasts the signal's way to the run (with a few
+    # hundred lines a stage ended within milliseconds and the run finished first).
+    line = content_line("HNH010000", record_id="{}")
     for day in range(1, 4):
-        lines = [content_line(f"HNH{day:02d}{i:04d}", record_id=f"{day}-{i}") for i in range(300)]
-        write_day(content, date(2022, 4, day), lines)
+        write_day(
+            content,
+            date(2022, 4, day),
+            [line.replace('"{}"', f'"{day}-{i}"') for i in range(60_000)],
+        )
     lake = tmp_path / "lake"
     env = {k: v for k, v in os.environ.items() if not k.startswith("C360__")}
     proc = subprocess.Popen(
