@@ -60,6 +60,8 @@ def test_ctrl_c_during_a_duckdb_query_ends_the_stage_as_an_interrupt(tmp_path: P
         request, lake=lake, config=config, reporter=NullReporter(), command="test"
     ) as ctx:
         con = ctx.engine.con.con  # type: ignore[attr-defined]
+        # A runner started in the background inherits SIGINT ignored: take Python's own.
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
         ctrl_c = CtrlC(con)
         try:
             with pytest.raises(KeyboardInterrupt) as caught, stage(ctx, "transform"):
@@ -70,6 +72,7 @@ def test_ctrl_c_during_a_duckdb_query_ends_the_stage_as_an_interrupt(tmp_path: P
                     ctrl_c.inside.clear()
         finally:
             ctrl_c.stop()
+            signal.signal(signal.SIGINT, previous)
     # DuckDB's own answer to Ctrl-C, kept as the cause.
     assert repr(caught.value.__cause__) == "RuntimeError('Query interrupted')"
     assert ctx.report.failed_stage == "transform"
@@ -112,6 +115,8 @@ def test_ctrl_c_during_a_run_is_one_line_exit_130_and_recorded_as_interrupted(
          "--warehouse", str(tmp_path / "w.duckdb")],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         env={**env, "COLUMNS": "300", "NO_COLOR": "1"},
+        # As from a terminal: a runner started in the background passes SIGINT on ignored.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     assert proc.stderr is not None
     seen = []
