@@ -62,16 +62,22 @@ class OnlineStore:
             split_url(url, what="online store")
         self.url = url
         self._errors: tuple[type[Exception], ...] = (redis.RedisError, OSError)
+        self._redis = redis.Redis
         try:
-            self.client: redis.Redis = redis.Redis.from_url(
-                url, socket_timeout=0.5, socket_connect_timeout=0.5, decode_responses=True
-            )
+            self.client: redis.Redis = self._connect()
         except ValueError as exc:  # e.g. a database number that is not a number
             raise ConfigError(f"online store {redact(url)!r}: {exc}") from exc
         # Look-ups: one connection per thread (no pool to take it from and give it back to),
         # and the served publish held for POINTER_TTL seconds.
         self._local = threading.local()
         self._pointer: tuple[float, tuple[str, str | None] | None] = (-POINTER_TTL, None)
+
+    def _connect(self, *, single_connection: bool = False) -> redis.Redis:
+        """A client of the store: pooled, or holding one connection (one per reader thread)."""
+        return self._redis.from_url(
+            self.url, socket_timeout=0.5, socket_connect_timeout=0.5, decode_responses=True,
+            single_connection_client=single_connection,
+        )  # fmt: skip
 
     def describe(self) -> str:
         from c360.sinks import redact
@@ -140,10 +146,7 @@ class OnlineStore:
         publish_id, run_id = current
         reader = getattr(self._local, "reader", None)
         if reader is None:
-            reader = self._local.reader = self.client.__class__.from_url(
-                self.url, socket_timeout=0.5, socket_connect_timeout=0.5,
-                decode_responses=True, single_connection_client=True,
-            )  # fmt: skip
+            reader = self._local.reader = self._connect(single_connection=True)
         text = self._call("is unreachable", reader.hget, f"c360:{publish_id}:customers", contract)
         return publish_id, run_id, (str(text) if text is not None else None)
 

@@ -75,7 +75,7 @@ class Snapshot:
 
     def __post_init__(self) -> None:
         if self.profiles is not None and not self._columns:
-            table = self.profiles.combine_chunks()
+            table = self.profiles
             self._columns = tuple(
                 (name, column.combine_chunks())
                 for name, column in zip(table.column_names, table.columns, strict=True)
