@@ -74,7 +74,8 @@ def assert_same_tables(duck: Path, spark: Path) -> None:
 
 def test_hostile_files_and_values(tmp_path: Path) -> None:
     """Upper-case suffixes, a broken link and a folder named like days, a 2 MB line, values no
-    warehouse could hold and a raw NUL byte (the bad-input corpus's cases, in one folder)."""
+    warehouse could hold, a raw NUL byte, and JSON only a lenient parser reads (a duplicated key,
+    NaN, a trailing comma: D78) — the bad-input corpus's cases, in one folder."""
     content = tmp_path / "in"
     content.mkdir()
     corpus = Path(__file__).resolve().parents[1] / "fixtures" / "bad"
@@ -86,11 +87,17 @@ def test_hostile_files_and_values(tmp_path: Path) -> None:
     shutil.copy(corpus / "suffix_case" / "content" / "20220401.JSON", content / "20220404.JSON")
     (content / "20220405.json").symlink_to(tmp_path / "gone.json")
     (content / "20220406.json").mkdir()
+    shutil.copy(corpus / "lenient_json" / "content" / "20220401.json", content / "20220407.json")
     duck = _run("duckdb", tmp_path, content)
     spark = _run("spark", tmp_path, content)
     assert_same_tables(duck, spark)
     reasons = pq.read_table(duck / "quarantine_content.parquet").column("reason").to_pylist()
-    assert sorted(reasons) == ["bad_app_name", "bad_app_name", "line_too_long", "malformed_json"]
+    assert sorted(reasons) == [
+        *["bad_app_name"] * 3,
+        *["bad_duration"] * 3,
+        "line_too_long",
+        "malformed_json",
+    ]
 
 
 def test_real_samples(tmp_path: Path) -> None:

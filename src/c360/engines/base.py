@@ -56,6 +56,7 @@ class Engine(ABC):
         *,
         plain_text: bool = True,
         max_line_bytes: int = MAX_LINE_BYTES,
+        reference_json: bool = False,
     ) -> ir.Table:
         """Every line of the content files (at most :attr:`files_per_read`), file after file and
         in line order within each, as ``rules.content.DECODED_COLUMNS``.
@@ -63,8 +64,16 @@ class Engine(ABC):
         ``plain_text`` False means the file needs the exact line splitter (bytes that are not
         UTF-8, a very long line, an unusual name): the engine must still return every line,
         flagging bad encodings. Such a file is always decoded on its own. A line longer than
-        ``max_line_bytes`` is flagged ``too_long`` and not parsed.
+        ``max_line_bytes`` is flagged ``too_long`` and not parsed. ``reference_json`` (one file,
+        named by :meth:`misread_json`) asks for the rules' reading of JSON, DuckDB's (D78).
         """
+
+    def misread_json(self, bronze: Mapping[str, Path]) -> set[str]:
+        """Of the content files just written to ``bronze`` (name → bronze file), those with a
+        line this engine's JSON parser refused but the rules' reading of JSON accepts (a
+        duplicated key, ``NaN``, a trailing comma: D78); each is decoded again with
+        ``reference_json``. An engine that parses JSON as the rules do has none."""
+        return set()
 
     @abstractmethod
     def decode_search(self, days: Sequence[SearchDay]) -> ir.Table:

@@ -89,6 +89,65 @@ _SHAPE = (
 )
 
 
+def _content_sql(
+    source: SourceFile,
+    relation: str,
+    known_apps: Sequence[str],
+    max_line_bytes: int,
+    *,
+    exact_lines: bool,
+) -> str:
+    """The decoding query of one file's lines in ``relation`` (column ``line``, and
+    ``encoding_ok`` when ``exact_lines``: the exact splitter's table)."""
+    return _CONTENT_SQL.format(
+        name=_quote(source.name),
+        day=source.file_date.isoformat(),
+        relation=relation,
+        shape=_SHAPE,
+        known_apps=", ".join(_quote(app) for app in known_apps),
+        encoding_ok="encoding_ok" if exact_lines else "TRUE",
+        exclude=", encoding_ok" if exact_lines else "",
+        max_line=max_line_bytes,
+    )
+
+
+def decode_exactly(
+    source: SourceFile, known_apps: Sequence[str], max_line_bytes: int = MAX_LINE_BYTES
+) -> pa.Table:
+    """Every line of ``source`` decoded as this engine decodes it (the exact splitter, then the
+    decoding query), in line order, as an Arrow table: how another engine reads a file whose
+    JSON its own parser reads differently (D78)."""
+    con = duckdb.connect()
+    try:
+        con.register("content_lines", read_lines(source.path))
+        sql = _content_sql(source, "content_lines", known_apps, max_line_bytes, exact_lines=True)
+        return con.execute(sql).to_arrow_table()
+    except duckdb.Error as exc:
+        raise EngineError(f"DuckDB cannot read {source.path}: {_first_line(exc)}") from exc
+    finally:
+        con.close()
+
+
+def refused_but_readable(bronze: Sequence[Path]) -> set[str]:
+    """Names of the content files in ``bronze`` with a line quarantined as ``malformed_json``
+    that this engine's JSON reading accepts (a duplicated key, ``NaN``, a trailing comma:
+    D78)."""
+    if not bronze:
+        return set()
+    listing = ", ".join(_quote(str(path)) for path in bronze)
+    sql = (
+        f"SELECT DISTINCT source_file FROM read_parquet([{listing}]) "
+        "WHERE reject_reason = 'malformed_json' AND json_valid(raw)"
+    )
+    con = duckdb.connect()
+    try:
+        return {row[0] for row in con.execute(sql).fetchall()}
+    except duckdb.Error as exc:
+        raise EngineError(f"DuckDB cannot read bronze files: {_first_line(exc)}") from exc
+    finally:
+        con.close()
+
+
 _INTEGER_TYPES = {
     "int8": "TINYINT",
     "int16": "SMALLINT",
@@ -150,29 +209,22 @@ class DuckDBEngine(Engine):
         *,
         plain_text: bool = True,
         max_line_bytes: int = MAX_LINE_BYTES,
+        reference_json: bool = False,
     ) -> ir.Table:
+        # reference_json is ignored: this engine's JSON reading is the rules' own (D78).
         (source,) = sources  # files_per_read is 1: positions in one file are its line numbers
-        known = ", ".join(_quote(app) for app in self.known_apps)
         if plain_text:
             relation = _READ_LINES.format(
                 path=_quote(str(source.path)),
                 compression="gzip" if source.gzip else "none",
                 max_line_size=max(2 << 20, max_line_bytes + 1024),
             )
-            encoding_ok, exclude = "TRUE", ""
         else:
             # Exact but slower: Python splits the lines and flags undecodable ones.
             self.con.con.register("content_lines", read_lines(source.path))
-            relation, encoding_ok, exclude = "content_lines", "encoding_ok", ", encoding_ok"
-        sql = _CONTENT_SQL.format(
-            name=_quote(source.name),
-            day=source.file_date.isoformat(),
-            relation=relation,
-            shape=_SHAPE,
-            known_apps=known,
-            encoding_ok=encoding_ok,
-            exclude=exclude,
-            max_line=max_line_bytes,
+            relation = "content_lines"
+        sql = _content_sql(
+            source, relation, self.known_apps, max_line_bytes, exact_lines=not plain_text
         )
         return self._view("decoded_content", sql)
 

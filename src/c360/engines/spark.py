@@ -2,8 +2,10 @@
 
 Only reading, writing and the session are Spark-specific here. Raw content lines are decoded
 with Spark 4's VARIANT functions, which tell a JSON integer from a string or a decimal as
-DuckDB's ``json_type`` does; the rules' two engine functions are defined when the session
-starts: ``c360_key`` as a SQL function and ``c360_nfc`` as an Arrow-batched Python function.
+DuckDB's ``json_type`` does (the rare file with JSON that only DuckDB's lenient parser reads,
+a duplicated key or ``NaN``, is decoded again by DuckDB's reader: D78); the rules' two engine
+functions are defined when the session starts: ``c360_key`` as a SQL function and ``c360_nfc``
+as an Arrow-batched Python function.
 
 Every output is one Parquet file written atomically: Spark writes a folder next to the target,
 and its single part file is renamed onto the target. Rows keep the order of their input, so
@@ -27,6 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from c360.engines.base import Engine, _move_partitions
+from c360.engines.duckdb import decode_exactly, refused_but_readable
 from c360.engines.spark_session import start_session, translated
 from c360.errors import InputError
 from c360.io.files import MAX_LINE_BYTES
@@ -137,10 +140,25 @@ class SparkEngine(Engine):
         *,
         plain_text: bool = True,
         max_line_bytes: int = MAX_LINE_BYTES,
+        reference_json: bool = False,
     ) -> ir.Table:
         from pyspark.sql import functions as f
 
         with translated(f"reading {sources[0].path}" if len(sources) == 1 else "reading"):
+            if reference_json:
+                # A rare file with JSON that Spark's parser refuses and the rules accept (a
+                # duplicated key, NaN, a trailing comma): decoded by the rules' reader, in the
+                # driver, its rows numbered so that the write keeps their order.
+                (source,) = sources
+                table = decode_exactly(source, self.known_apps, max_line_bytes)
+                table = table.append_column("_position", pa.array(range(table.num_rows)))
+                decoded = (
+                    self.session.createDataFrame(table)
+                    .repartition(1)
+                    .sortWithinPartitions("_position")
+                    .drop("_position")
+                )
+                return self._view(decoded, "decoded_content")
             if plain_text:
                 # One read of every file. Lines end at \n only (a lone \r stays inside its
                 # line); the \r of \r\n is dropped: the same physical lines as the DuckDB
@@ -190,6 +208,11 @@ class SparkEngine(Engine):
                 .drop("_block", "_position")
             )
             return self._view(decoded, "decoded_content")
+
+    def misread_json(self, bronze: Mapping[str, Path]) -> set[str]:
+        # Spark's parser is strict where DuckDB's is lenient (D78): of the lines it refused,
+        # those DuckDB reads send their file back through DuckDB's decoding.
+        return refused_but_readable(list(bronze.values()))
 
     def decode_search(self, days: Sequence[SearchDay]) -> ir.Table:
         from functools import reduce

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 from c360.context import CONTENT
 from c360.errors import InputError
@@ -141,14 +142,29 @@ class ContentFiles(Source[SourceFile]):
                 "quarantined"
             )
         sources = [source for source, _ in files]
+        targets = self._decode_and_write(sources, plain_text=not why)
+        # An engine whose JSON parser is stricter than the rules' reads such files again (D78).
+        misread = ctx.engine.misread_json(targets)
+        for source in (s for s in sources if s.name in misread):
+            ctx.reporter.info(f"{source.name}: JSON that only a lenient parser reads; read again")
+            self._decode_and_write([source], reference_json=True)
+
+    def _decode_and_write(
+        self, sources: list[SourceFile], *, plain_text: bool = False, reference_json: bool = False
+    ) -> dict[str, Path]:
+        ctx, cfg = self.ctx, self.ctx.config.content
         decoded = ctx.engine.decode_content(
-            sources, plain_text=not why, max_line_bytes=cfg.max_line_bytes
+            sources,
+            plain_text=plain_text,
+            max_line_bytes=cfg.max_line_bytes,
+            reference_json=reference_json,
         )
         validated = content_rules.validate_content(
             decoded, contract_pattern=cfg.contract_pattern, max_duration=cfg.max_duration
         )
         targets = {s.name: ctx.lake.bronze(CONTENT, s.file_date, s.name) for s in sources}
         ctx.engine.write_files(validated, "source_file", targets)
+        return targets
 
     def _record(self, written: list[tuple[SourceFile, FileScan]]) -> None:
         """Count the lines of files just written to bronze (one query for all of them) and
