@@ -1,7 +1,9 @@
-"""Shared benchmark plumbing: timed subprocesses with peak RSS, medians, and report sections."""
+"""Shared benchmark plumbing: timed subprocesses (their descendants included) with CPU time and
+peak RSS, medians, and report sections."""
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import platform
@@ -14,6 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 ROOT = Path(__file__).resolve().parents[1]
 # Overridable so that a small trial run (and its test) writes elsewhere than the real report.
 REPORT = Path(os.environ.get("C360_BENCH_REPORT", ROOT / "docs" / "benchmarks.md"))
@@ -21,28 +25,74 @@ RESULTS = Path(os.environ.get("C360_BENCH_RESULTS", ROOT / "benchmarks" / "resul
 CACHE = Path(os.environ.get("C360_BENCH_CACHE", ROOT / "benchmarks" / ".cache"))
 
 
+#: prctl(2) option: orphaned descendants are re-parented to this process, not to init.
+PR_SET_CHILD_SUBREAPER = 36
+
+
 @dataclass(frozen=True)
 class Measurement:
-    """One timed run of a command."""
+    """One timed run of a command, its descendants included."""
 
     wall_s: float
+    #: User + system CPU of the command and every process it started (a JVM included).
     cpu_s: float
+    #: The sum of each process's own peak: an upper bound of the tree's peak, exact for one
+    #: process (the driver and its JVM both hold their peak until the end of a Spark job).
     peak_rss_mb: float
+    #: Processes counted: the command, and those it started that outlived their parent.
+    processes: int = 1
 
 
 def measure(cmd: list[str], *, env: dict[str, str] | None = None) -> Measurement:
-    """Run ``cmd`` and return its wall time, CPU time and peak RSS (the child's own)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    assert proc.stdout is not None
-    output = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    """Run ``cmd`` and return its wall time, CPU time and peak RSS, its descendants included.
+
+    A process's resource usage covers the children it waited for, but not one that outlives
+    it: PySpark's driver exits without waiting for its JVM, where Spark does the work. So this
+    process becomes a child subreaper for the run (Linux): such orphans are re-parented to it,
+    and their usage is added when they have exited too.
+    """
+    before = {child.pid for child in psutil.Process().children()}
+    _set_subreaper(True)
+    try:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        assert proc.stdout is not None
+        output = proc.stdout.read()  # until every process holding the pipe has closed it
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        orphans = _reap_orphans(before)
+    finally:
+        _set_subreaper(False)
     if proc.returncode != 0:
         sys.stderr.write(output.decode(errors="replace"))
         raise SystemExit(f"benchmark step failed ({proc.returncode}): {' '.join(cmd)}")
-    return Measurement(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+    usages = [usage, *orphans]
+    return Measurement(
+        wall,
+        sum(u.ru_utime + u.ru_stime for u in usages),
+        sum(u.ru_maxrss for u in usages) / 1024,
+        len(usages),
+    )
+
+
+def _set_subreaper(on: bool) -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, int(on), 0, 0, 0) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"prctl(PR_SET_CHILD_SUBREAPER): {os.strerror(errno)}")
+
+
+def _reap_orphans(before: set[int]) -> list[os.struct_rusage]:
+    """Wait for every descendant re-parented here (and for theirs, in turn); their usage."""
+    usages: list[os.struct_rusage] = []
+    while orphans := [c.pid for c in psutil.Process().children() if c.pid not in before]:
+        for pid in orphans:
+            try:
+                usages.append(os.wait4(pid, 0)[2])
+            except ChildProcessError:  # reaped meanwhile (not ours to count)
+                before.add(pid)
+    return usages
 
 
 def median(values: list[float]) -> float:

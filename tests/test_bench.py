@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
+import psutil
 import pytest
 
 #: The suite as `make bench` runs it: with the virtualenv's python, from the checkout.
@@ -81,3 +84,38 @@ def test_a_failing_step_is_one_line_and_its_targets_are_not_measured(tmp_path: P
     assert summary["failed"] == ["content"]
     assert {t["verdict"] for t in summary["targets"].values()} == {"not measured"}
     assert "failed: content" in (tmp_path / "benchmarks.md").read_text()
+
+
+def _harness() -> ModuleType:
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "_harness.py"
+    spec = importlib.util.spec_from_file_location("bench_harness", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+#: A process that burns 0.5 s of its own CPU time and holds 300 MB at once.
+BURN = """
+import time
+block = b"x" * (300 * 2**20)
+while time.process_time() < 0.5:
+    pass
+"""
+#: A driver that starts the burner and exits at once, as PySpark's driver leaves its JVM.
+LEAVE = "import subprocess, sys; subprocess.Popen([sys.executable, '-c', sys.argv[1]])"
+#: A driver that starts the burner and waits for it.
+WAIT = "import subprocess, sys; subprocess.run([sys.executable, '-c', sys.argv[1]], check=True)"
+
+
+@pytest.mark.parametrize("driver", [LEAVE, WAIT], ids=["orphaned", "waited-for"])
+def test_measure_counts_the_cpu_and_memory_of_a_process_the_command_started(
+    driver: str,
+) -> None:
+    measured = _harness().measure([sys.executable, "-c", driver, BURN])
+    # The burner's own CPU clock read 0.5 s when it stopped; its 300 MB were resident at once.
+    assert measured.cpu_s >= 0.5
+    assert measured.peak_rss_mb >= 300
+    assert measured.processes == (2 if driver == LEAVE else 1)
+    assert psutil.Process().children() == []  # the orphan was waited for, not left a zombie

@@ -122,6 +122,52 @@ def test_a_keyword_never_answered_stays_unanswered_after_max_asks(
     assert report.answered == 9 and "phim 3" not in _answers(store)
 
 
+def test_a_keyword_is_asked_three_times_in_all_by_default(
+    fake_llm: tuple[FakeLLM, str], tmp_path: Path
+) -> None:
+    server, url = fake_llm
+    server.faults = [("labels", lambda labels: {k: v for k, v in labels.items() if k != "phim 3"})]
+    server.faults *= 10
+    store = AnswerStore(tmp_path / "answers.sqlite")
+    report = LLMClassifier(_settings(url, concurrency=1), store).classify(KEYWORDS)
+    assert sum("phim 3" in batch for batch in server.keywords()) == 3
+    assert report.answered == 24 and "phim 3" not in _answers(store)
+
+
+def _leave_out_last_three(labels: dict[str, str]) -> dict[str, str]:
+    return dict(list(labels.items())[:-3])
+
+
+def test_left_out_keywords_fill_the_next_batch_beside_new_ones(
+    fake_llm: tuple[FakeLLM, str], tmp_path: Path
+) -> None:
+    server, url = fake_llm
+    server.faults = [("labels", _leave_out_last_three)]
+    store = AnswerStore(tmp_path / "answers.sqlite")
+    report = LLMClassifier(_settings(url, concurrency=1), store).classify(KEYWORDS)
+    # Not [0..9], [10..19], [20..24], then [7, 8, 9] alone: the left-out ones go first.
+    assert server.keywords() == [KEYWORDS[:10], KEYWORDS[7:17], KEYWORDS[17:]]
+    assert report.answered == 25 and _answers(store) == {k: genre(k) for k in KEYWORDS}
+
+
+def test_left_out_keywords_are_pooled_into_full_batches_with_requests_in_flight(
+    fake_llm: tuple[FakeLLM, str], tmp_path: Path
+) -> None:
+    server, url = fake_llm
+    server.delay_s = 0.05
+    server.faults = [("labels", _leave_out_last_three)] * 4
+    keywords = [f"kw {i}" for i in range(40)]
+    store = AnswerStore(tmp_path / "answers.sqlite")
+    report = LLMClassifier(_settings(url, concurrency=2), store).classify(keywords)
+    # 40 keywords + 4 × 3 asked again = 52 asks: five full requests and the tail, where sending
+    # each left-out three alone would have taken eight requests.
+    assert [len(batch) for batch in server.keywords()] == [10, 10, 10, 10, 10, 2]
+    assert sorted(k for batch in server.keywords() for k in batch) == sorted(
+        keywords + [k for batch in server.keywords()[:4] for k in batch[-3:]]
+    )
+    assert report.answered == 40 and _answers(store) == {k: genre(k) for k in keywords}
+
+
 def test_the_request_budget_stops_the_run(fake_llm: tuple[FakeLLM, str], tmp_path: Path) -> None:
     server, url = fake_llm
     store = AnswerStore(tmp_path / "answers.sqlite")

@@ -151,6 +151,31 @@ def test_llm_answers_replace_offline_ones_and_are_never_replaced(
     assert len(server.keywords()) == 5
 
 
+def test_after_a_budget_stop_unanswered_keywords_keep_their_offline_genre(
+    tmp_path: Path, fake_llm: tuple[Any, str]
+) -> None:
+    server, url = fake_llm
+    _run(tmp_path)
+    lake, warehouse = str(tmp_path / "lake"), str(tmp_path / "w.duckdb")
+    assert _invoke("classify", "--lake", lake, "--warehouse", warehouse).exit_code == 0
+    offline = _categories(tmp_path)
+    result = _invoke(
+        "classify", "--lake", lake, "--warehouse", warehouse, "--llm-base-url", url,
+        "--llm-model", "fake-model", "--batch-size", "2", "--concurrency", "1",
+        "--budget-requests", "1",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert (
+        "budget spent: keywords not answered keep the genre they had (an offline one, or "
+        "Unknown) and are asked on the next run" in " ".join(result.output.split())
+    )
+    assert server.keywords() == [["naruto", "running man"]]
+    categories = _categories(tmp_path)
+    assert categories["naruto"] == (genre("naruto"), "llm")
+    assert categories["thoi su 19h"] == offline["thoi su 19h"] == ("News", "rule")
+    assert categories["zzqx vlorp"] == offline["zzqx vlorp"] == ("Unknown", "model")
+
+
 def test_the_users_mapping_decides_before_any_classifier(
     tmp_path: Path, fake_llm: tuple[Any, str]
 ) -> None:

@@ -3,11 +3,15 @@
 Keywords go most frequent first, in batches, over a bounded number of concurrent requests. Each
 answer is JSON, validated against the taxonomy; a batch is retried with exponential backoff and
 jitter on 429, 5xx, timeouts and malformed or undecodable answers (``Retry-After`` honoured up
-to a cap), and keywords the answer left out are asked again in a later batch. Valid answers are
-stored as they arrive (:class:`~c360.enrich.store.AnswerStore`), so an interrupted run resumes
-without paying twice. A budget of requests, tokens and seconds stops the run cleanly; what is
-left stays ``Unknown``. A server that refuses the key or does not know the endpoint or model
-stops the run at once, and a run in which nothing was answered is an error.
+to a cap). Keywords an answer left out go back to the front of the queue and fill the next
+batch beside keywords not asked yet (each request carries the whole prompt and counts against
+the budget and the server's rate limit); a keyword is asked ``max_asks`` times in all. Valid
+answers are stored as they arrive (:class:`~c360.enrich.store.AnswerStore`), so an interrupted
+run resumes without paying twice. A budget of requests, tokens and seconds stops the run
+cleanly; a keyword the LLM did not answer keeps the answer stored before (an offline run's
+genre, or ``Unknown``), and is asked on the next run. A server that refuses the key or does not
+know the endpoint or model stops the run at once, and a run in which nothing was answered is an
+error.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ import os
 import random
 import re
 import time
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
@@ -72,7 +77,8 @@ class LLMSettings:
     batch_size: int = 100
     timeout_s: float = 60.0
     max_attempts: int = 5
-    #: Times a keyword left out of an answer is asked again before it stays Unknown.
+    #: Asks in all (the first one included) for a keyword the answers leave out; after the
+    #: last, it keeps the answer stored before (an offline genre, or none: ``Unknown``).
     max_asks: int = 3
     budget_requests: int | None = None
     budget_tokens: int | None = None
@@ -110,6 +116,49 @@ class LLMSettings:
 
 class _Budget(Exception):
     """The request or token budget is spent."""
+
+
+class _Pending:
+    """The keywords still to ask, most frequent first, handed out in batches of ``batch_size``.
+
+    Keywords an answer left out go back to the front and fill the next batch beside keywords not
+    asked yet, rather than going alone: every request carries the whole prompt. A smaller batch
+    goes only when no request is in flight whose left-out keywords could still join it (the
+    run's tail). A keyword is handed out ``max_asks`` times at most.
+    """
+
+    def __init__(self, keywords: Sequence[str], *, batch_size: int, max_asks: int) -> None:
+        self._keywords = deque(keywords)
+        self._batch_size = batch_size
+        self._max_asks = max_asks
+        self._asks: dict[str, int] = {}
+        self._in_flight = 0
+        self._changed = asyncio.Condition()
+
+    async def take(self, halted: Callable[[], bool]) -> list[str] | None:
+        """The next batch; None when nothing is left to ask or ``halted()`` says to stop."""
+        async with self._changed:
+            while not halted():
+                waiting = len(self._keywords)
+                if waiting >= self._batch_size or (waiting and not self._in_flight):
+                    size = min(waiting, self._batch_size)
+                    batch = [self._keywords.popleft() for _ in range(size)]
+                    for keyword in batch:
+                        self._asks[keyword] = self._asks.get(keyword, 0) + 1
+                    self._in_flight += 1
+                    return batch
+                if not self._in_flight:
+                    return None
+                await self._changed.wait()
+            return None
+
+    async def done(self, left_out: Sequence[str]) -> None:
+        """A batch's request has ended; ``left_out`` are its keywords to ask again."""
+        async with self._changed:
+            again = [k for k in left_out if self._asks[k] < self._max_asks]
+            self._keywords.extendleft(reversed(again))
+            self._in_flight -= 1
+            self._changed.notify_all()
 
 
 class LLMClassifier:
@@ -156,10 +205,7 @@ class LLMClassifier:
 
     async def _run(self, todo: list[str]) -> None:
         s = self.settings
-        queue: asyncio.Queue[list[str]] = asyncio.Queue()
-        for start in range(0, len(todo), s.batch_size):
-            queue.put_nowait(todo[start : start + s.batch_size])
-        asks: dict[str, int] = {}
+        pending = _Pending(todo, batch_size=s.batch_size, max_asks=s.max_asks)
         headers = {"Authorization": f"Bearer {s.api_key}"} if s.api_key else {}
         limits = httpx.Limits(max_connections=s.concurrency)
         async with httpx.AsyncClient(
@@ -167,41 +213,39 @@ class LLMClassifier:
             limits=limits,
         ) as client:  # fmt: skip
             workers = [
-                asyncio.create_task(self._worker(client, queue, asks))
+                asyncio.create_task(self._worker(client, pending))
                 for _ in range(max(1, s.concurrency))
             ]
             await asyncio.gather(*workers)
 
-    async def _worker(
-        self, client: httpx.AsyncClient, queue: asyncio.Queue[list[str]], asks: dict[str, int]
-    ) -> None:
-        while not queue.empty() and not self.report.budget_exhausted and not self._stopping():
-            batch = queue.get_nowait()
-            for keyword in batch:
-                asks[keyword] = asks.get(keyword, 0) + 1
+    async def _worker(self, client: httpx.AsyncClient, pending: _Pending) -> None:
+        while (batch := await pending.take(self._halted)) is not None:
+            left_out: list[str] = []
             try:
-                labels = await self._ask(client, batch)
+                left_out = await self._answer(client, batch)
             except _Budget:
                 self.report.budget_exhausted = True
-                return
-            if labels is None:
-                self.report.failed_batches += 1
-                continue
-            answers = [
-                Answer(k, labels[k], "llm", 1.0, self.settings.version)
-                for k in batch
-                if labels.get(k) in SEARCH_CATEGORIES
-            ]
-            # In a thread: the commit's fsync must not stall the other requests in flight.
-            stored = await asyncio.to_thread(self.store.add, answers)
-            self.report.answered += stored  # after the await: no other task's update is lost
-            again = [
-                k
-                for k in batch
-                if labels.get(k) not in SEARCH_CATEGORIES and asks[k] < self.settings.max_asks
-            ]
-            if again:
-                queue.put_nowait(again)
+            finally:
+                await pending.done(left_out)
+
+    async def _answer(self, client: httpx.AsyncClient, batch: list[str]) -> list[str]:
+        """Ask for one batch and store its valid answers; returns the keywords left out."""
+        labels = await self._ask(client, batch)
+        if labels is None:
+            self.report.failed_batches += 1
+            return []
+        answers = [
+            Answer(k, labels[k], "llm", 1.0, self.settings.version)
+            for k in batch
+            if labels.get(k) in SEARCH_CATEGORIES
+        ]
+        # In a thread: the commit's fsync must not stall the other requests in flight.
+        stored = await asyncio.to_thread(self.store.add, answers)
+        self.report.answered += stored  # after the await: no other task's update is lost
+        return [k for k in batch if labels.get(k) not in SEARCH_CATEGORIES]
+
+    def _halted(self) -> bool:
+        return self.report.budget_exhausted or self._stopping()
 
     def _stopping(self) -> bool:
         """A fatal answer, or the first batches all failed with nothing answered: the server

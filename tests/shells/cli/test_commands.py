@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import time
 from datetime import date
 from pathlib import Path
 
@@ -39,8 +38,8 @@ def _assert_one_line_error(result: Result) -> str:
 # -- help --------------------------------------------------------------------------------------
 
 
-def test_script_help_is_fast_and_lists_the_commands() -> None:
-    started = time.perf_counter()
+def test_script_help_lists_the_commands() -> None:
+    # How fast `c360 --help` starts is measured by benchmarks, not asserted here.
     done = subprocess.run(
         [str(SCRIPT), "--help"],
         capture_output=True,
@@ -49,11 +48,42 @@ def test_script_help_is_fast_and_lists_the_commands() -> None:
         check=False,
         env={"PATH": "/usr/bin:/bin", "COLUMNS": "120"},
     )
-    elapsed = time.perf_counter() - started
     assert done.returncode == 0, done.stderr
-    assert elapsed < 5
     for command in ("run", "generate", "demo"):
         assert command in done.stdout
+
+
+#: Libraries `c360 --help` must not import (principle 9: heavy dependencies load lazily).
+HEAVY = (
+    "duckdb", "ibis", "pyarrow", "numpy", "pandas", "sklearn", "pyspark", "httpx", "fastapi",
+    "uvicorn", "pymysql", "psycopg", "redis",
+)  # fmt: skip
+HELP_IMPORTS = """
+import sys
+sys.argv = ["c360", "--help"]
+from c360.shells.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+print(" ".join(sorted({name.split(".")[0] for name in sys.modules})), file=sys.stderr)
+"""
+
+
+def test_help_imports_no_heavy_library() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", HELP_IMPORTS],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "COLUMNS": "120", "PYTHONPATH": ":".join(sys.path)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Usage" in done.stdout
+    imported = set(done.stderr.split())
+    assert "typer" in imported  # the listing is real
+    assert imported.isdisjoint(HEAVY), sorted(imported & set(HEAVY))
 
 
 def test_run_help_mentions_every_option(cli: CliRunner) -> None:

@@ -118,6 +118,14 @@ def print_load(result: LoadReport) -> None:
     console.print(f"{result.seconds:.1f} s", soft_wrap=True)
 
 
+#: What a budget stop leaves: the answers stored before stay (the LLM never overwrites with
+#: nothing), so a keyword an offline run classified keeps that genre.
+BUDGET_SPENT = (
+    "; budget spent: keywords not answered keep the genre they had (an offline one, or Unknown) "
+    "and are asked on the next run"
+)
+
+
 def print_classify(report: ClassifyReport) -> None:
     """How many keywords got a genre, how (offline model or LLM), and what was republished."""
     if report.model is not None:
@@ -132,8 +140,7 @@ def print_classify(report: ClassifyReport) -> None:
         console.print(
             f"{report.answered:,} of {report.asked:,} keywords answered in {report.seconds:.1f} s;"
             f" {report.requests:,} requests ({report.retries:,} retries; errors: {errors}), "
-            f"{report.tokens:,} tokens"
-            + ("; budget spent, the rest stays Unknown" if report.budget_exhausted else ""),
+            f"{report.tokens:,} tokens" + (BUDGET_SPENT if report.budget_exhausted else ""),
             soft_wrap=True,
         )
     if report.tables:
