@@ -20,7 +20,7 @@ Its entry point is :func:`build_content_dates`.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -70,6 +70,8 @@ class DateGroup:
     files: tuple[str, ...]
     #: Digest of the files' names and checksums and the validation settings.
     files_version: str
+    #: Lines read from the date's files (sizes the build's passes).
+    lines: int = 0
 
     @property
     def key(self) -> str:
@@ -106,7 +108,8 @@ def build_content_dates(ctx: RunContext) -> DailyResult:
         records = by_day[day]
         # Versioned by the files' checksums and the validation settings they were read with.
         version = digest([(r.name, r.checksum) for r in records], records[0].rules_hash)
-        groups.append(DateGroup(day, tuple(r.name for r in records), version))
+        lines = sum(r.rows_read for r in records)
+        groups.append(DateGroup(day, tuple(r.name for r in records), version, lines))
     return ContentDates(ctx).run(groups)
 
 
@@ -167,7 +170,7 @@ class ContentDates:
             or not self.layout.silver("ids", g.day).exists()
             or not self.layout.silver("losers", g.day).exists()
         ]
-        for chunk in in_passes(todo, self.engine.dates_per_pass):
+        for chunk in self._passes(todo):
             accepted = self._accepted(chunk)
             # One aggregation of the ids gives both the stored hashes and the loser candidates.
             counts = self.engine.materialize(content_rules.id_hash_counts(accepted), "id_counts")
@@ -269,7 +272,7 @@ class ContentDates:
             or not all(self.layout.silver(name, g.day).exists() for name in PARTIALS)
         ]
         self.reporter.stage("build", total=len(todo))
-        for chunk in in_passes(todo, self.engine.dates_per_pass):
+        for chunk in self._passes(todo):
             self._build_dates(chunk)
             for group in chunk:
                 dates[group.key] = {
@@ -344,6 +347,12 @@ class ContentDates:
         for path in self.layout.totals():
             if path.stem not in totals.MERGES:
                 path.unlink()
+
+    def _passes(self, groups: Sequence[DateGroup]) -> Iterator[Sequence[DateGroup]]:
+        engine = self.engine
+        return in_passes(
+            groups, engine.dates_per_pass, weight=lambda g: g.lines, limit=engine.lines_per_pass
+        )
 
     def _bronze(self, group: DateGroup, name: str) -> Path:
         return self.layout.bronze(CONTENT, group.day, name)

@@ -11,7 +11,7 @@ import os
 import shutil
 import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -34,10 +34,12 @@ class Engine(ABC):
     """A compute engine running Ibis expressions."""
 
     name: ClassVar[str]
-    #: How many dates one pass of the content build may take (1: date by date). Engines with a
-    #: high cost per query (a Spark job) build many dates per pass; DuckDB's per-query cost is
-    #: small, and date by date keeps its memory bounded.
+    #: How many dates one pass of the content build may take (1: date by date). Each pass costs
+    #: a few queries whatever its size (a Spark job costs seconds): many dates per pass.
     dates_per_pass: ClassVar[int] = 1
+    #: At most this many content lines in one pass of the content build (None: no limit): the
+    #: passes of a small window take many dates, those of a big one stay within memory.
+    lines_per_pass: ClassVar[int | None] = None
     #: How many content files one :meth:`decode_content` may take (1: file by file). An engine
     #: that numbers lines itself across one read of many files (Spark) decodes every new file of
     #: a run in one read and writes their bronze files in one job.
@@ -172,10 +174,33 @@ class Engine(ABC):
         self.close()
 
 
-def in_passes(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    """``items`` in order, ``size`` at a time (the last pass may be shorter)."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def in_passes(
+    items: Sequence[T],
+    size: int,
+    *,
+    weight: Callable[[T], int] | None = None,
+    limit: int | None = None,
+) -> Iterator[Sequence[T]]:
+    """``items`` in order, at most ``size`` at a time and, with ``weight``, at most ``limit``
+    of weight in a pass (an item heavier than ``limit`` goes alone).
+
+    >>> [list(p) for p in in_passes([1, 2, 3, 4, 5], 2)]
+    [[1, 2], [3, 4], [5]]
+    >>> [list(p) for p in in_passes([3, 1, 1, 5, 1], 9, weight=int, limit=5)]
+    [[3, 1, 1], [5], [1]]
+    """
+    chunk: list[T] = []
+    total = 0
+    for item in items:
+        heavy = weight(item) if weight else 0
+        full = len(chunk) >= size or (limit is not None and total + heavy > limit)
+        if chunk and full:
+            yield chunk
+            chunk, total = [], 0
+        chunk.append(item)
+        total += heavy
+    if chunk:
+        yield chunk
 
 
 def _partition_name(value: Any) -> str:

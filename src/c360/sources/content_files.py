@@ -21,6 +21,10 @@ from c360.lake.ledger import FileRecord, digest
 from c360.rules import content as content_rules
 from c360.sources.base import Counts, Source
 
+#: Files written to bronze are counted and recorded together (one query), at the latest once
+#: this many bytes were read: a crash re-reads at most about two full days.
+RECORD_AFTER_BYTES = 512 << 20
+
 
 class ContentFiles(Source[SourceFile]):
     """The window's content files."""
@@ -98,7 +102,8 @@ class ContentFiles(Source[SourceFile]):
             pending += files
             for source, _ in files:
                 ctx.reporter.advance(source.name)
-            if len(pending) >= ctx.engine.dates_per_pass:
+            written = sum(source.size for source, _ in pending)
+            if len(pending) >= ctx.engine.dates_per_pass or written >= RECORD_AFTER_BYTES:
                 self._record(pending)
                 pending = []
 
