@@ -4,7 +4,7 @@
    benchmarks/.cache), then times ``c360 run --search`` on them, cold (every folder ingested)
    and warm (nothing new), each in its own process.
 2. Starts a local OpenAI-compatible server that answers every request after 200 ms and times
-   ``c360 classify`` on 20,000 keywords at concurrency 8 × batch 100: the ceiling is
+   ``c360 classify`` on 40,000 keywords at concurrency 8 × batch 100: the ceiling is
    8 × 100 / 0.2 s = 4,000 keywords/s.
 
     python benchmarks/search_pipeline.py --repeat 3
