@@ -268,8 +268,9 @@ class EngineConfig(_Section):
     temp_directory: str | None = None
     #: Spark: the master URL (``local[*]``, ``spark://host:7077``, ``yarn``, ``k8s://…``).
     spark_master: str = "local[*]"
-    #: Spark: driver memory (executors take theirs from ``spark_conf`` or spark-submit).
-    spark_driver_memory: str = "2g"
+    #: Spark: driver memory (executors take theirs from ``spark_conf`` or spark-submit);
+    #: ``None`` sizes it from the machine (``local[*]`` runs every task in the driver).
+    spark_driver_memory: str | None = None
     #: Spark: partitions after a shuffle; small data on a few cores wants few.
     spark_shuffle_partitions: int = Field(8, ge=1, le=100_000)
     #: Spark: any other setting, e.g. ``{"spark.executor.memory" = "4g"}``.
@@ -284,8 +285,9 @@ class EngineConfig(_Section):
 
     @field_validator("spark_driver_memory")
     @classmethod
-    def _jvm_memory(cls, value: str) -> str:
-        if not re.fullmatch(r"[0-9]+[kmgtp]?b?", value.strip(), re.IGNORECASE):
+    def _jvm_memory(cls, value: str | None) -> str | None:
+        jvm_size = r"[0-9]+[kmgtp]?b?"
+        if value is not None and not re.fullmatch(jvm_size, value.strip(), re.IGNORECASE):
             raise ValueError(f"{value!r} is not a JVM memory size; write e.g. 2g or 512m")
         return value
 

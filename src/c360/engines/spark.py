@@ -123,6 +123,9 @@ class SparkEngine(Engine):
     #: Each query is a Spark job (seconds of scheduling and shuffle on a small machine): the
     #: content build takes a month of dates per pass.
     dates_per_pass = 31
+    #: …and at most ~6 SF1 days: a pass's usage rows and partitioned writes stay within the
+    #: driver's memory (a whole SF1 month in one pass ran out of a 2 GB heap).
+    lines_per_pass = 10_000_000
     #: Every new content file of a run is decoded in one read, and written in one job.
     files_per_read = 1000
 

@@ -68,7 +68,7 @@ def start_session(config: EngineConfig, *, scratch: str | None = None) -> SparkS
         "spark.app.name": "c360",
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
-        "spark.driver.memory": config.spark_driver_memory,
+        "spark.driver.memory": config.spark_driver_memory or driver_memory(),
         "spark.sql.shuffle.partitions": str(config.spark_shuffle_partitions),
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
@@ -90,6 +90,19 @@ def start_session(config: EngineConfig, *, scratch: str | None = None) -> SparkS
     except Exception as exc:
         raise EngineError(f"Spark failed to start: {_first_line(exc)}") from exc
     return _prepared(session)
+
+
+def driver_memory(total: int | None = None) -> str:
+    """The driver's heap when none is configured: 40 % of the machine's memory, between 2 and
+    32 GB (in ``local[*]`` every task runs in the driver; the rest is left to the Python
+    workers, the page cache and the OS).
+
+    >>> driver_memory(24 << 30), driver_memory(4 << 30), driver_memory(512 << 30)
+    ('9g', '2g', '32g')
+    """
+    if total is None:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return f"{min(32, max(2, total * 2 // 5 >> 30))}g"
 
 
 def _prepared(session: SparkSession) -> SparkSession:
