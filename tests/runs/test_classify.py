@@ -65,6 +65,14 @@ def _invoke(*args: str) -> Any:
     return CliRunner().invoke(app, list(args))
 
 
+def _classified_offline(root: Path) -> tuple[str, str]:
+    """A run whose keywords were then classified offline; returns its lake and warehouse."""
+    _run(root)
+    lake, warehouse = str(root / "lake"), str(root / "w.duckdb")
+    assert _invoke("classify", "--lake", lake, "--warehouse", warehouse).exit_code == 0
+    return lake, warehouse
+
+
 def test_offline_classify_republishes_every_table_that_shows_a_genre(tmp_path: Path) -> None:
     _run(tmp_path)
     assert {c for c, _ in _categories(tmp_path).values()} == {"Unknown"}
@@ -115,9 +123,7 @@ def test_llm_answers_replace_offline_ones_and_are_never_replaced(
     tmp_path: Path, fake_llm: tuple[Any, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     server, url = fake_llm
-    _run(tmp_path)
-    lake, warehouse = str(tmp_path / "lake"), str(tmp_path / "w.duckdb")
-    assert _invoke("classify", "--lake", lake, "--warehouse", warehouse).exit_code == 0
+    lake, warehouse = _classified_offline(tmp_path)
 
     monkeypatch.setenv("C360_LLM_API_KEY", "sk-test-secret")
     result = _invoke(
@@ -155,9 +161,7 @@ def test_after_a_budget_stop_unanswered_keywords_keep_their_offline_genre(
     tmp_path: Path, fake_llm: tuple[Any, str]
 ) -> None:
     server, url = fake_llm
-    _run(tmp_path)
-    lake, warehouse = str(tmp_path / "lake"), str(tmp_path / "w.duckdb")
-    assert _invoke("classify", "--lake", lake, "--warehouse", warehouse).exit_code == 0
+    lake, warehouse = _classified_offline(tmp_path)
     offline = _categories(tmp_path)
     result = _invoke(
         "classify", "--lake", lake, "--warehouse", warehouse, "--llm-base-url", url,
@@ -285,9 +289,7 @@ def test_an_llm_run_that_answered_nothing_fails_and_republishes_nothing(
     tmp_path: Path, fake_llm: tuple[Any, str], fault: tuple[str, Any], expected: str
 ) -> None:
     server, url = fake_llm
-    _run(tmp_path)
-    lake, warehouse = str(tmp_path / "lake"), str(tmp_path / "w.duckdb")
-    assert _invoke("classify", "--lake", lake, "--warehouse", warehouse).exit_code == 0
+    lake, warehouse = _classified_offline(tmp_path)
     before = _categories(tmp_path)
     server.faults = [fault] * 100
     result = CliRunner().invoke(
