@@ -101,8 +101,10 @@ def test_the_time_budget_stops_starting_requests(
     fake_llm: tuple[FakeLLM, str], tmp_path: Path
 ) -> None:
     server, url = fake_llm
-    server.delay_s = 0.4
-    report = _classifier(url, tmp_path, budget_seconds=0.6).classify(KEYWORDS)
+    # A third request could start at 2 x 0.8 s at the earliest, after the 1.5 s budget; the
+    # second starts once the first is answered (0.8 s plus overhead, well inside the budget).
+    server.delay_s = 0.8
+    report = _classifier(url, tmp_path, budget_seconds=1.5).classify(KEYWORDS)
     assert report.budget_exhausted
     assert (report.requests, report.answered, len(server.requests)) == (2, 20, 2)
 
