@@ -156,7 +156,7 @@ def test_a_typod_section_in_the_file_names_the_file_and_the_section_meant(tmp_pa
     path.write_text("[engin]\nthreads = 2\n")
     assert _error(env={}) == (
         f"invalid configuration engin from {path.name}: unknown section; did you mean engine? "
-        "known: classify, content, engine, paths, profile, quality, search"
+        "known: classify, content, engine, paths, profile, quality, search, stream"
     )
 
 

@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from c360.generate.dataset import GenerateReport
     from c360.serving.online import OnlinePublish
     from c360.serving.service import Service
+    from c360.stream.ingest import IngestReport
+    from c360.stream.process import ProcessReport
 
 
 class C360:
@@ -355,6 +357,83 @@ class C360:
         return self.read_table(
             f"quarantine_{source}", warehouse=warehouse, limit=limit, where=where
         )
+
+    # -- streaming (SPEC 8.2) ------------------------------------------------------------------
+
+    def stream_ingest(
+        self,
+        source: str,
+        *,
+        landing: Path | str,
+        streams: Sequence[str] | None = None,
+        follow: bool = False,
+        max_seconds: float | None = None,
+        stop: Any = None,
+    ) -> IngestReport:
+        """Poll ``source`` (``c360 simulate``'s API) and land everything it serves in
+        ``landing``, each poll written durably before the next; resumes after the last landed
+        file. Returns when the source is done (``follow``: when stopped)."""
+        from c360.stream.ingest import STREAMS, Ingester
+        from c360.stream.landing import LandingZone
+
+        ingester = Ingester(
+            source, LandingZone(landing), reporter=self.reporter,
+            streams=tuple(streams or STREAMS), count=self.config.stream.poll_count,
+        )  # fmt: skip
+        return ingester.run(follow=follow, max_seconds=max_seconds, stop=stop)
+
+    def stream_process(
+        self,
+        *,
+        landing: Path | str,
+        warehouse: str | None = None,
+        lake: Path | str | None = None,
+        trigger_s: float = 2.0,
+        once: bool = False,
+        max_seconds: float | None = None,
+        stop: Any = None,
+    ) -> ProcessReport:
+        """Process what is landed in ``landing`` every ``trigger_s`` seconds into
+        ``live_leaderboard``, ``live_usage`` and ``live_batches`` (lake and warehouse), each
+        event counted once (``once``: what is landed now, then return)."""
+        from c360.lake.layout import LakeLayout
+        from c360.sinks import create_sink
+        from c360.stream.landing import LandingZone
+        from c360.stream.process import StreamProcessor
+
+        sink = create_sink(warehouse or self.config.paths.warehouse)
+        with StreamProcessor(
+            LandingZone(landing), config=self.config, reporter=self.reporter,
+            lake=LakeLayout(self._lake(lake)), sink=sink,
+        ) as processor:  # fmt: skip
+            return processor.run(trigger_s=trigger_s, once=once, max_seconds=max_seconds, stop=stop)
+
+    def stream_status(self, *, landing: Path | str) -> dict[str, Any]:
+        """What is landed and what the processor has done: per stream the landed and processed
+        positions and the lag between them, batches, events, quarantine by reason."""
+        from c360.stream.landing import LandingZone
+        from c360.stream.process import read_status
+
+        zone = LandingZone(landing)
+        if not zone.root.is_dir():
+            raise InputError(f"no landing zone at {zone.root}; start `c360 stream ingest`")
+        status = read_status(zone) or {}
+        offsets = status.get("offsets", {})
+        streams = {}
+        for stream in ("votes", "events"):
+            files = zone.files(stream)
+            landed = files[-1].next if files else 0
+            processed = int(offsets.get(stream, 0))
+            streams[stream] = {
+                "landed": landed, "processed": processed, "lag": landed - processed,
+                "files": len(files),
+            }  # fmt: skip
+        return {"streams": streams, "processor": status or None}
+
+    def stream_leaderboard(self, *, warehouse: str | None = None, limit: int = 10) -> pa.Table:
+        """The live leaderboard as last published, best first (at most ``limit`` songs)."""
+        board = self.read_table("live_leaderboard", warehouse=warehouse)
+        return board.sort_by("rank").slice(0, _rows_limit(limit))
 
     def read_table(
         self,

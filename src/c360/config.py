@@ -299,6 +299,22 @@ class PathsConfig(_Section):
     lake: Path = Path("data/lake")
 
 
+class StreamConfig(_Section):
+    """The streaming processor (SPEC 8.2): event-time bounds and micro-batch sizes."""
+
+    #: The watermark trails the latest event time by this much: the window state kept (the
+    #: widest window is 10 minutes, so an event older than the watermark is in no window).
+    lateness_s: int = Field(600, ge=600, le=86_400)
+    #: An event time more than this ahead of the processor's clock is ``future_timestamp``.
+    max_future_s: int = Field(300, ge=0, le=86_400)
+    #: An event time more than this behind the stream's latest event time is ``too_old``.
+    max_age_s: int = Field(86_400, ge=600, le=366 * 86_400)
+    #: At most this many landed events in one micro-batch.
+    max_batch_events: int = Field(200_000, ge=1, le=10_000_000)
+    #: Events asked of the source in one poll.
+    poll_count: int = Field(1000, ge=1, le=10_000)
+
+
 class C360Config(_Section):
     """The whole configuration."""
 
@@ -309,6 +325,7 @@ class C360Config(_Section):
     engine: EngineConfig = Field(default_factory=EngineConfig)
     quality: QualityConfig = Field(default_factory=QualityConfig)
     paths: PathsConfig = Field(default_factory=PathsConfig)
+    stream: StreamConfig = Field(default_factory=StreamConfig)
 
 
 def load_config(

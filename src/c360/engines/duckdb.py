@@ -148,6 +148,58 @@ def refused_but_readable(bronze: Sequence[Path]) -> set[str]:
         con.close()
 
 
+# Landed stream events (SPEC 8.2), one JSON value per line of ``{relation}`` (columns stream,
+# file, line_no, line): the shapes of rules.live's DECODED_*_COLUMNS. A field is kept as text
+# only when it is a JSON string; `vote` must be the literal true; timestamps are ISO-8601 UTC.
+_EVENT_TIME = (
+    "CASE WHEN json_type(j['timestamp']) = 'VARCHAR' THEN try_strptime(j['timestamp'] ->> '$', "
+    "['%Y-%m-%dT%H:%M:%S.%fZ', '%Y-%m-%dT%H:%M:%SZ', '%Y-%m-%dT%H:%M:%S.%f+00:00', "
+    "'%Y-%m-%dT%H:%M:%S+00:00']) END"
+)
+
+
+def _text(field: str) -> str:
+    return f"CASE WHEN json_type(j['{field}']) = 'VARCHAR' THEN j['{field}'] ->> '$' END"
+
+
+def _landed(stream: str) -> str:
+    """The landed lines of ``stream`` with whether each is JSON, and a JSON object."""
+    # CASE, not AND: json_type raises on text that is not JSON.
+    return (
+        "SELECT *, json_valid(line) AS json_ok, CASE WHEN json_valid(line) THEN "
+        "json_type(line) = 'OBJECT' ELSE FALSE END AS is_object "
+        f"FROM {{relation}} WHERE stream = '{stream}'"
+    )
+
+
+VOTE_DECODE_SQL = f"""
+SELECT file, line_no, line AS raw, json_ok, is_object,
+    {_text("id")} AS record_id, {_text("user_id")} AS user_id, {_text("song")} AS song,
+    coalesce(json_type(j['vote']) = 'BOOLEAN' AND CAST(j['vote'] AS VARCHAR) = 'true', FALSE)
+        AS vote_true,
+    {_EVENT_TIME} AS ts
+FROM (
+    SELECT *, CASE WHEN is_object THEN json_transform(line,
+        '{{"id":"JSON","user_id":"JSON","song":"JSON","vote":"JSON","timestamp":"JSON"}}') END AS j
+    FROM ({_landed("votes")})
+)
+"""
+VIEW_DECODE_SQL = f"""
+SELECT file, line_no, line AS raw, json_ok, is_object,
+    {_text("id")} AS record_id, {_EVENT_TIME} AS ts,
+    j['Contract'] AS contract, j['Mac'] AS mac, {_text("AppName")} AS app_name,
+    coalesce(json_type(j['TotalDuration']) IN ('UBIGINT', 'BIGINT'), FALSE) AS duration_is_int,
+    CASE WHEN json_type(j['TotalDuration']) IN ('UBIGINT', 'BIGINT')
+        THEN TRY_CAST(j['TotalDuration'] AS BIGINT) END AS duration
+FROM (
+    SELECT *, CASE WHEN is_object THEN json_transform(line,
+        '{{"id":"JSON","timestamp":"JSON","Contract":"VARCHAR","Mac":"VARCHAR","AppName":"JSON",'
+        '"TotalDuration":"JSON"}}') END AS j
+    FROM ({_landed("events")})
+)
+"""
+
+
 _INTEGER_TYPES = {
     "int8": "TINYINT",
     "int16": "SMALLINT",

@@ -191,6 +191,18 @@ class ServerSink(Sink):
         # The rows of the files: every bulk load checks that all of them arrived.
         return {name: _rows(tables[name]) for name in tables}
 
+    def publish_live(self, tables: Mapping[str, Path]) -> None:
+        with self.connection() as con:
+            staged = list(tables)
+            try:
+                for name in staged:
+                    self._stage(con, name, [tables[name]])
+                self.finish_tables(con, staged)
+            except BaseException:
+                self._drop_staging(con, staged)
+                raise
+            con.commit()
+
     def _stage(self, con: Any, name: str, paths: list[Path]) -> None:
         spec = TABLES.get(name)
         schema = parquet_schema(paths[0])

@@ -108,6 +108,12 @@ class Sink(ABC):
         """Replace each named table with the rows of its Parquet file(s); return rows per table."""
 
     @abstractmethod
+    def publish_live(self, tables: Mapping[str, Path]) -> None:
+        """Replace each small live table (``live_leaderboard``, …) with the rows of its Parquet
+        file, all in one transaction, without marking a publish: the batch tables' readers
+        (:meth:`version`) do not reload for it."""
+
+    @abstractmethod
     def read(
         self,
         table: str,

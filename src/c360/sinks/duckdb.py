@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import duckdb
@@ -90,10 +90,8 @@ class DuckDBSink(Sink):
                 time.sleep(0.05)
 
     def publish(self, tables: Mapping[str, TableFiles]) -> dict[str, int]:
-        con = self._connect(wait_s=LOCK_WAIT_S)
         counts: dict[str, int] = {}
-        try:
-            con.execute("BEGIN TRANSACTION")
+        with self._transaction("tables") as con:
             for name, files in tables.items():
                 spec = TABLES.get(name)
                 if isinstance(files, Partitioned):
@@ -109,18 +107,32 @@ class DuckDBSink(Sink):
                 row = con.execute(f"SELECT count(*) FROM {_q(name)}").fetchone()
                 counts[name] = int(row[0]) if row else 0
             self._mark(con, publish_marker(tables))
+        return counts
+
+    def publish_live(self, tables: Mapping[str, Path]) -> None:
+        with self._transaction("live tables") as con:
+            for name, path in tables.items():
+                con.execute(f"CREATE OR REPLACE TABLE {_q(name)} AS SELECT * FROM {_scan([path])}")
+
+    @contextlib.contextmanager
+    def _transaction(self, what: str) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A write connection in a transaction, committed when the block ends; on an error
+        rolled back, the previous ``what`` kept, and the error one line."""
+        con = self._connect(wait_s=LOCK_WAIT_S)
+        try:
+            con.execute("BEGIN TRANSACTION")
+            yield con
             con.execute("COMMIT")
         except duckdb.Error as exc:
             # A failed COMMIT (e.g. a key violation found at commit) has already rolled back.
             with contextlib.suppress(duckdb.TransactionException):
                 con.execute("ROLLBACK")
             raise SinkError(
-                f"loading the warehouse {self.path} failed, previous tables kept: "
+                f"loading the warehouse {self.path} failed, previous {what} kept: "
                 f"{str(exc).splitlines()[0]}"
             ) from exc
         finally:
             con.close()
-        return counts
 
     @staticmethod
     def _sync_partitions(con: duckdb.DuckDBPyConnection, name: str, table: Partitioned) -> None:

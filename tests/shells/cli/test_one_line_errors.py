@@ -103,7 +103,7 @@ def test_a_limit_above_any_table_shows_every_row(
             {},
             "[engin]\nthreads = 2\n",
             "error: invalid configuration engin from c360.toml: unknown section; did you mean "
-            "engine? known: classify, content, engine, paths, profile, quality, search",
+            "engine? known: classify, content, engine, paths, profile, quality, search, stream",
             id="typod-section",
         ),
         pytest.param(

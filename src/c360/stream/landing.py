@@ -1,0 +1,134 @@
+"""The landing zone: what the ingester fetched, durably, in files the processor reads in order.
+
+One folder per stream; one JSON-lines file per poll, named by the source positions it holds
+(``000000001000-000000002000.jsonl``: positions 1000 to 1999). A file appears whole or not at
+all (written under a temporary name, flushed to disk, then renamed), so the positions landed are
+exactly the files present, and the ingester resumes after the last one. The processor keeps its
+checkpoint under ``_checkpoint/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from c360.errors import InputError
+
+_NAME = re.compile(r"^(\d{12})-(\d{12})\.jsonl$")
+#: The processor's own folder in the landing zone.
+CHECKPOINT_DIR = "_checkpoint"
+
+
+@dataclass(frozen=True, order=True)
+class LandedFile:
+    """One landed poll: source positions ``first`` to ``next - 1`` of ``stream``."""
+
+    first: int
+    next: int
+    path: Path
+
+    @property
+    def events(self) -> int:
+        return self.next - self.first
+
+
+class LandingZone:
+    """The landing folder; the only place that spells its layout."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+
+    @property
+    def checkpoint(self) -> Path:
+        return self.root / CHECKPOINT_DIR
+
+    def files(self, stream: str) -> list[LandedFile]:
+        """The landed files of ``stream`` in position order."""
+        folder = self.root / stream
+        if not folder.is_dir():
+            return []
+        found = []
+        for path in folder.iterdir():
+            match = _NAME.match(path.name)
+            if match:
+                found.append(LandedFile(int(match[1]), int(match[2]), path))
+        return sorted(found)
+
+    def next_position(self, stream: str) -> int:
+        """The first source position not landed yet (0 for a new stream).
+
+        Raises:
+            InputError: files overlap or leave a gap (the zone was edited by hand).
+        """
+        position = 0
+        for landed in self.files(stream):
+            if landed.first != position:
+                raise InputError(
+                    f"landing zone {self.root / stream}: {landed.path.name} starts at position "
+                    f"{landed.first:,} but the files before it end at {position:,}; remove the "
+                    "files from there on to fetch them again"
+                )
+            position = landed.next
+        return position
+
+    def pending(self, stream: str, start: int, *, limit: int) -> list[LandedFile]:
+        """Landed files of ``stream`` from position ``start`` on, consecutive, holding at most
+        ``limit`` events (at least one file when there is one)."""
+        chosen: list[LandedFile] = []
+        total = 0
+        for landed in self.files(stream):
+            if landed.next <= start:
+                continue
+            expected = chosen[-1].next if chosen else start
+            if landed.first != expected:
+                break  # a gap: wait for it to be filled
+            if chosen and total + landed.events > limit:
+                break
+            chosen.append(landed)
+            total += landed.events
+        return chosen
+
+    def write(self, stream: str, first: int, events: Iterable[Any]) -> LandedFile:
+        """Land ``events`` (JSON values, one per source position from ``first``) durably.
+
+        Raises:
+            OSError: the file could not be written (a full disk): nothing was landed.
+        """
+        lines = [json.dumps(event, ensure_ascii=False, separators=(",", ":")) for event in events]
+        folder = self.root / stream
+        folder.mkdir(parents=True, exist_ok=True)
+        landed = LandedFile(
+            first, first + len(lines), folder / f"{first:012d}-{first + len(lines):012d}.jsonl"
+        )
+        tmp = folder / f".{landed.path.name}.{os.getpid()}.tmp"
+        try:
+            with tmp.open("w", encoding="utf-8") as out:
+                out.write("\n".join(lines) + "\n")
+                out.flush()
+                os.fsync(out.fileno())
+            tmp.replace(landed.path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        _sync_folder(folder)
+        return landed
+
+    def clean(self) -> None:
+        """Remove temporary files left by an ingester that was killed mid-write."""
+        for folder in (p for p in self.root.iterdir() if p.is_dir()) if self.root.is_dir() else ():
+            for tmp in folder.glob(".*.tmp"):
+                tmp.unlink(missing_ok=True)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Flush a folder's entries (the rename) to disk."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

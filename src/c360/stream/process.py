@@ -1,0 +1,463 @@
+"""The micro-batch processor: landed events → ``live_leaderboard`` and ``live_usage``, each
+event counted exactly once.
+
+Every trigger takes the landed files after the checkpoint (at most ``max_batch_events``), and
+in **one transaction** of its state database (DuckDB, under the landing zone's
+``_checkpoint/``): decodes and validates them (the quarantine keeps each rejected line with its
+reason), drops ids counted before (every id ever counted is kept) and repeats inside the batch,
+adds the rest to the running totals and the window state, and moves the checkpoint past the
+files. A ``kill -9`` at any point either loses the whole batch (it is done again) or none of it.
+
+The live tables are then computed from the state and published, keyed by batch id: to the lake
+(Parquet, renamed into place) and to the warehouse (one transaction). Publishing is idempotent,
+so a processor killed between its commit and its publish publishes on restart.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from c360.engines.duckdb import VIEW_DECODE_SQL, VOTE_DECODE_SQL, connect
+from c360.errors import EngineError
+from c360.lake.ledger import write_atomic
+from c360.rules import live
+from c360.stream.landing import LandedFile, LandingZone
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+    from ibis.backends.duckdb import Backend
+
+    from c360.config import C360Config
+    from c360.console import Reporter
+    from c360.lake.layout import LakeLayout
+    from c360.sinks.base import Sink
+
+#: Streams and the rules that validate them.
+STREAMS = ("votes", "events")
+#: The tables a processor publishes.
+LIVE_TABLES = ("live_leaderboard", "live_usage", "live_batches")
+#: The status a processor leaves after each batch, for ``c360 stream status``.
+STATUS_FILE = "status.json"
+
+_STATE_SQL = """
+CREATE TABLE IF NOT EXISTS offsets (stream VARCHAR PRIMARY KEY, next BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS clocks (stream VARCHAR PRIMARY KEY, latest TIMESTAMP);
+CREATE TABLE IF NOT EXISTS seen_votes (record_id VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS seen_events (record_id VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS song_totals (song VARCHAR PRIMARY KEY, votes BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS vote_seconds (
+    song VARCHAR NOT NULL, second TIMESTAMP NOT NULL, votes BIGINT NOT NULL,
+    PRIMARY KEY (song, second));
+CREATE TABLE IF NOT EXISTS usage_minutes (
+    category VARCHAR NOT NULL, minute TIMESTAMP NOT NULL, total_duration BIGINT NOT NULL,
+    events BIGINT NOT NULL, PRIMARY KEY (category, minute));
+CREATE TABLE IF NOT EXISTS quarantine (
+    batch_id BIGINT, stream VARCHAR, file VARCHAR, line_no BIGINT, reason VARCHAR, raw VARCHAR);
+CREATE TABLE IF NOT EXISTS batches (
+    batch_id BIGINT PRIMARY KEY, committed_at TIMESTAMP, files INTEGER, lines BIGINT,
+    counted BIGINT, duplicates BIGINT, quarantined BIGINT, late BIGINT, seconds DOUBLE,
+    clock TIMESTAMP, watermark TIMESTAMP);
+CREATE TABLE IF NOT EXISTS published (batch_id BIGINT);
+"""
+
+
+@dataclass
+class BatchReport:
+    """One committed micro-batch."""
+
+    batch_id: int
+    files: int = 0
+    lines: int = 0
+    counted: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    #: Counted events older than the watermark (in the totals, in no window).
+    late: int = 0
+    seconds: float = 0.0
+    by_stream: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class ProcessReport:
+    """What a processor did."""
+
+    batches: list[BatchReport] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def counted(self) -> int:
+        return sum(b.counted for b in self.batches)
+
+    @property
+    def lines(self) -> int:
+        return sum(b.lines for b in self.batches)
+
+
+def _now() -> datetime:
+    """The processor's clock, naive UTC (event times are stored naive UTC)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class StreamProcessor:
+    """Processes the landing zone's streams into the live tables (DuckDB)."""
+
+    def __init__(
+        self,
+        landing: LandingZone,
+        *,
+        config: C360Config,
+        reporter: Reporter,
+        lake: LakeLayout,
+        sink: Sink | None = None,
+    ) -> None:
+        self.landing = landing
+        self.config = config
+        self.settings = config.stream
+        self.reporter = reporter
+        self.lake = lake
+        self.sink = sink
+        landing.checkpoint.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con: Backend = connect(database=str(landing.checkpoint / "state.duckdb"))
+            self.con.raw_sql(_STATE_SQL)
+        except Exception as exc:
+            raise EngineError(
+                f"cannot open the stream state in {landing.checkpoint}: {exc}"
+            ) from exc
+        self._publish_pending()
+
+    def close(self) -> None:
+        self.con.disconnect()
+
+    def __enter__(self) -> StreamProcessor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    def run(
+        self, *, trigger_s: float = 2.0, once: bool = False, max_seconds: float | None = None,
+        stop: Any = None,
+    ) -> ProcessReport:  # fmt: skip
+        """Process a micro-batch every ``trigger_s`` seconds (``once``: everything landed now,
+        then return), until ``max_seconds`` pass or ``stop`` (a ``threading.Event``) is set."""
+        report = ProcessReport()
+        started = time.monotonic()
+        while not (stop is not None and stop.is_set()):
+            tick = time.monotonic()
+            batch = self.process_batch()
+            if batch is not None:
+                report.batches.append(batch)
+                self.reporter.info(
+                    f"batch {batch.batch_id}: {batch.lines:,} events, {batch.counted:,} counted, "
+                    f"{batch.duplicates:,} repeats, {batch.quarantined:,} quarantined "
+                    f"({batch.seconds:.2f} s)"
+                )
+                if once:
+                    continue  # more may be landed than one batch takes
+            elif once:
+                break
+            if max_seconds is not None and time.monotonic() - started >= max_seconds:
+                break
+            wait = trigger_s - (time.monotonic() - tick)
+            if wait > 0:
+                if stop is not None:
+                    stop.wait(wait)
+                else:
+                    time.sleep(wait)
+        report.seconds = time.monotonic() - started
+        return report
+
+    def process_batch(self) -> BatchReport | None:
+        """Commit one micro-batch and publish the live tables; None when nothing is landed."""
+        started = time.monotonic()
+        offsets = self._offsets()
+        limit = self.settings.max_batch_events
+        files = {s: self.landing.pending(s, offsets.get(s, 0), limit=limit) for s in STREAMS}
+        if not any(files.values()):
+            return None
+        batch = BatchReport(batch_id=self._last_batch() + 1)
+        lines = _read_lines(files)
+        batch.files = sum(len(f) for f in files.values())
+        batch.lines = lines.num_rows
+        con = self.con
+        con.raw_sql("BEGIN TRANSACTION")
+        try:
+            con.con.register("landed_lines", lines)
+            now = _now()
+            clock = self._clocks()
+            for stream in STREAMS:
+                if files[stream]:
+                    self._stream_batch(stream, batch, now=now, clock=clock.get(stream))
+            for stream, chosen in files.items():
+                if chosen:
+                    con.con.execute(
+                        "INSERT INTO offsets VALUES (?, ?) ON CONFLICT (stream) DO UPDATE "
+                        "SET next = excluded.next",
+                        [stream, chosen[-1].next],
+                    )
+            batch.seconds = time.monotonic() - started
+            latest = self._clocks().get("votes")
+            watermark = latest - timedelta(seconds=self.settings.lateness_s) if latest else None
+            con.con.execute(
+                "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    batch.batch_id, now, batch.files, batch.lines, batch.counted,
+                    batch.duplicates, batch.quarantined, batch.late, batch.seconds, latest,
+                    watermark,
+                ],
+            )  # fmt: skip
+            con.raw_sql("COMMIT")
+        except BaseException:
+            con.raw_sql("ROLLBACK")
+            raise
+        finally:
+            con.con.unregister("landed_lines")
+        self.publish(batch.batch_id)
+        return batch
+
+    # -- one stream of a batch --------------------------------------------------------------
+
+    def _stream_batch(
+        self, stream: str, batch: BatchReport, *, now: datetime, clock: datetime | None
+    ) -> None:
+        con = self.con
+        s = self.settings
+        sql = VOTE_DECODE_SQL if stream == "votes" else VIEW_DECODE_SQL
+        decoded = self._temp(f"decoded_{stream}", sql.replace("{relation}", "landed_lines"))
+        latest_allowed = now + timedelta(seconds=s.max_future_s)
+        # The stream's clock moves to the latest event time that is not in the future.
+        found = con.con.execute(
+            f"SELECT max(ts) FROM decoded_{stream} WHERE ts <= ?", [latest_allowed]
+        ).fetchone()
+        candidates = [t for t in (clock, found[0] if found else None) if t is not None]
+        latest = max(candidates) if candidates else None
+        oldest_allowed = (latest or now) - timedelta(seconds=s.max_age_s)
+        if stream == "votes":
+            validated = live.validate_votes(
+                decoded, latest_allowed=latest_allowed, oldest_allowed=oldest_allowed
+            )
+        else:
+            content = self.config.content
+            validated = live.validate_views(
+                decoded, latest_allowed=latest_allowed, oldest_allowed=oldest_allowed,
+                contract_pattern=content.contract_pattern, max_duration=content.max_duration,
+                mapping=content.app_categories,
+            )  # fmt: skip
+        checked = self._materialize(f"checked_{stream}", validated)
+        con.con.execute(
+            f"INSERT INTO quarantine SELECT ?, ?, file, line_no, reason, raw FROM checked_{stream} "
+            "WHERE reason IS NOT NULL",
+            [batch.batch_id, stream],
+        )
+        valid = checked.filter(checked.reason.isnull())
+        seen = con.table(f"seen_{stream}")
+        new = self._materialize(f"new_{stream}", live.first_occurrences(valid, seen))
+        con.raw_sql(f"INSERT INTO seen_{stream} SELECT record_id FROM new_{stream}")
+        counts = self._counts(stream)
+        quarantined, valid_rows, counted = counts
+        # Later events of the batch move the clock; the watermark follows the new clock.
+        if latest is not None and counted:
+            row = con.con.execute(f"SELECT max(ts) FROM new_{stream}").fetchone()
+            if row and row[0] is not None and row[0] > latest:
+                latest = row[0]
+        if latest is not None:
+            con.con.execute(
+                "INSERT INTO clocks VALUES (?, ?) ON CONFLICT (stream) DO UPDATE "
+                "SET latest = excluded.latest",
+                [stream, latest],
+            )
+        watermark = (latest or now) - timedelta(seconds=s.lateness_s)
+        late = con.con.execute(
+            f"SELECT count(*) FROM new_{stream} WHERE ts < ?", [watermark]
+        ).fetchone()
+        batch.late += int(late[0]) if late else 0
+        if stream == "votes":
+            self._upsert("song_totals", live.song_totals(new), ("song",), ("votes",))
+            self._upsert(
+                "vote_seconds", live.vote_seconds(new, watermark=watermark),
+                ("song", "second"), ("votes",),
+            )  # fmt: skip
+            con.con.execute("DELETE FROM vote_seconds WHERE second < ?", [watermark])
+        else:
+            self._upsert(
+                "usage_minutes", live.usage_minutes(new), ("category", "minute"),
+                ("total_duration", "events"),
+            )  # fmt: skip
+        batch.quarantined += quarantined
+        batch.counted += counted
+        batch.duplicates += valid_rows - counted
+        batch.by_stream[stream] = counted
+
+    def _counts(self, stream: str) -> tuple[int, int, int]:
+        row = self.con.con.execute(
+            f"SELECT count(*) FILTER (WHERE reason IS NOT NULL), "
+            f"count(*) FILTER (WHERE reason IS NULL), (SELECT count(*) FROM new_{stream}) "
+            f"FROM checked_{stream}"
+        ).fetchone()
+        assert row is not None
+        return int(row[0]), int(row[1]), int(row[2])
+
+    def _upsert(self, table: str, expr: ir.Table, key: Sequence[str], added: Sequence[str]) -> None:
+        """Add ``expr``'s measures to ``table``'s rows of the same key (new keys inserted)."""
+        import ibis
+
+        columns = ", ".join([*key, *added])
+        updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in added)
+        select = ibis.to_sql(expr, dialect="duckdb")
+        self.con.raw_sql(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM ({select}) "
+            f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+        )
+
+    def _temp(self, name: str, sql: str) -> ir.Table:
+        self.con.raw_sql(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
+        return self.con.table(name)
+
+    def _materialize(self, name: str, expr: ir.Table) -> ir.Table:
+        import ibis
+
+        sql = ibis.to_sql(expr, dialect="duckdb")
+        self.con.raw_sql(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+        return self.con.table(name)
+
+    # -- state ------------------------------------------------------------------------------
+
+    def _offsets(self) -> dict[str, int]:
+        rows = self.con.con.execute("SELECT stream, next FROM offsets").fetchall()
+        return {str(r[0]): int(r[1]) for r in rows}
+
+    def _clocks(self) -> dict[str, datetime]:
+        rows = self.con.con.execute("SELECT stream, latest FROM clocks").fetchall()
+        return {str(r[0]): r[1] for r in rows if r[1] is not None}
+
+    def _last_batch(self) -> int:
+        row = self.con.con.execute("SELECT coalesce(max(batch_id), 0) FROM batches").fetchone()
+        return int(row[0]) if row else 0
+
+    # -- publishing -------------------------------------------------------------------------
+
+    def live_tables(self) -> dict[str, pa.Table]:
+        """The live tables as of the last committed batch."""
+        con = self.con
+        clock = self._clocks().get("votes")
+        board = live.leaderboard(con.table("song_totals"), con.table("vote_seconds"), clock=clock)
+        usage = con.table("usage_minutes")
+        usage = usage.order_by(["minute", "category"])
+        batches = con.table("batches").order_by("batch_id")
+        return {
+            "live_leaderboard": con.to_pyarrow(board.order_by("rank")),
+            "live_usage": con.to_pyarrow(usage),
+            "live_batches": con.to_pyarrow(batches),
+        }
+
+    def publish(self, batch_id: int) -> None:
+        """Publish the live tables of ``batch_id`` (the last committed) to the lake and the
+        warehouse, and leave the status; recorded, so a restart publishes a batch it missed."""
+        tables = self.live_tables()
+        paths = {name: write_atomic(table, self.lake.gold(name)) for name, table in tables.items()}
+        if self.sink is not None:
+            self.sink.publish_live(paths)
+        self.con.con.execute("DELETE FROM published")
+        self.con.con.execute("INSERT INTO published VALUES (?)", [batch_id])
+        self._write_status()
+
+    def _publish_pending(self) -> None:
+        last = self._last_batch()
+        row = self.con.con.execute("SELECT max(batch_id) FROM published").fetchone()
+        published = row[0] if row else None
+        if last and published != last:
+            self.reporter.info(f"batch {last} was committed but not published; publishing it")
+            self.publish(last)
+
+    def _write_status(self) -> None:
+        status = stream_status_from_state(self.con.con)
+        path = self.landing.checkpoint / STATUS_FILE
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(json.dumps(status, default=str, indent=1))
+        tmp.replace(path)
+
+
+def stream_status_from_state(con: Any) -> dict[str, Any]:
+    """What ``c360 stream status`` shows of a processor's state."""
+    offsets = dict(con.execute("SELECT stream, next FROM offsets").fetchall())
+    clocks = dict(con.execute("SELECT stream, latest FROM clocks").fetchall())
+    totals = con.execute(
+        "SELECT count(*), coalesce(sum(lines), 0), coalesce(sum(counted), 0), "
+        "coalesce(sum(duplicates), 0), coalesce(sum(quarantined), 0), coalesce(sum(late), 0), "
+        "coalesce(sum(seconds), 0), max(committed_at) FROM batches"
+    ).fetchone()
+    reasons = dict(
+        con.execute("SELECT reason, count(*) FROM quarantine GROUP BY reason ORDER BY 1").fetchall()
+    )
+    recent = con.execute(
+        "SELECT sum(lines), min(committed_at), max(committed_at), count(*) FROM "
+        "(SELECT * FROM batches ORDER BY batch_id DESC LIMIT 10)"
+    ).fetchone()
+    return {
+        "offsets": offsets,
+        "clocks": {k: v.isoformat() if v else None for k, v in clocks.items()},
+        "batches": int(totals[0]),
+        "events": int(totals[1]),
+        "counted": int(totals[2]),
+        "duplicates": int(totals[3]),
+        "quarantined": int(totals[4]),
+        "late": int(totals[5]),
+        "busy_seconds": float(totals[6]),
+        "last_commit": totals[7].isoformat() if totals[7] else None,
+        "quarantine_reasons": reasons,
+        "recent": {
+            "events": int(recent[0] or 0),
+            "first_commit": recent[1].isoformat() if recent[1] else None,
+            "last_commit": recent[2].isoformat() if recent[2] else None,
+            "batches": int(recent[3] or 0),
+        },
+    }
+
+
+def _read_lines(files: Mapping[str, Sequence[LandedFile]]) -> pa.Table:
+    """Every line of ``files`` as ``stream, file, line_no, line``."""
+    streams, names, numbers, texts = [], [], [], []
+    for stream, chosen in files.items():
+        for landed in chosen:
+            with landed.path.open("rb") as handle:
+                for number, raw in enumerate(handle, start=1):
+                    line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+                    if not line.strip():
+                        continue
+                    streams.append(stream)
+                    names.append(landed.path.name)
+                    numbers.append(number)
+                    texts.append(line)
+    return pa.table(
+        {
+            "stream": pa.array(streams, pa.string()),
+            "file": pa.array(names, pa.string()),
+            "line_no": pa.array(numbers, pa.int64()),
+            "line": pa.array(texts, pa.string()),
+        }
+    )
+
+
+def read_status(landing: LandingZone) -> dict[str, Any] | None:
+    """The status the processor left (None: it never committed a batch)."""
+    path = landing.checkpoint / STATUS_FILE
+    if not path.exists():
+        return None
+    return dict(json.loads(path.read_text()))
+
+
+def read_leaderboard(lake: LakeLayout) -> pa.Table | None:
+    """The last published leaderboard in the lake (None: none yet)."""
+    path = lake.gold("live_leaderboard")
+    return pq.read_table(path) if path.exists() else None
