@@ -10,9 +10,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import date, datetime
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
+
+import pyarrow as pa
 
 from c360.config import CATEGORIES
 from c360.errors import InputError, NotFoundError
@@ -247,3 +250,34 @@ def quarantine(snapshot: Snapshot) -> list[dict[str, Any]]:
     if not parts:
         return []
     return snapshot.rows(" UNION ALL ".join(parts) + " ORDER BY source, rows DESC, reason")
+
+
+def live(tables: Mapping[str, pa.Table], *, limit: int, minutes: int) -> dict[str, Any]:
+    """The live answer from the published live tables: the best ``limit`` songs, the last
+    ``minutes`` of usage up to the latest minute, and the last batch with its age and rate."""
+    board = tables["live_leaderboard"].sort_by("rank").slice(0, limit).to_pylist()
+    batches = tables["live_batches"].sort_by("batch_id").to_pylist()
+    usage = tables["live_usage"]
+    rows = usage.to_pylist()
+    if rows:
+        last = max(r["minute"] for r in rows)
+        rows = [r for r in rows if (last - r["minute"]).total_seconds() < minutes * 60]
+    batch = None
+    if batches:
+        latest = batches[-1]
+        committed = latest["committed_at"].replace(tzinfo=UTC)
+        recent = batches[-10:]
+        span = (recent[-1]["committed_at"] - recent[0]["committed_at"]).total_seconds()
+        rate = sum(b["lines"] for b in recent[1:]) / span if span > 0 else None
+        batch = {
+            "batch_id": latest["batch_id"],
+            "committed_at": committed,
+            "age_s": max(0.0, (datetime.now(UTC) - committed).total_seconds()),
+            "clock": latest["clock"],
+            "events_per_s": rate,
+            "events": latest["lines_total"],
+            "counted": latest["counted_total"],
+            "duplicates": latest["duplicates_total"],
+            "quarantined": latest["quarantined_total"],
+        }
+    return {"batch": batch, "leaderboard": board, "usage": rows}

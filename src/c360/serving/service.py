@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any, TypeVar
 
 from c360.config import C360Config
-from c360.errors import InputError, NotFoundError, TransientError
+from c360.errors import InputError, NotFoundError, OutputError, TransientError
 from c360.serving import queries
 from c360.serving.online import OnlineStore
 from c360.serving.snapshot import ServedWarehouse, ServingStatus, Snapshot
@@ -48,6 +48,7 @@ class Service:
         #: it when it is down (``status().online`` says so).
         self.online = online
         self._online_down = False
+        self._live: dict[str, Any] | None = None
         self._contract = re.compile(config.content.contract_pattern)
         self._user = re.compile(config.search.user_pattern)
 
@@ -170,3 +171,23 @@ class Service:
 
     def quarantine(self) -> Answer:
         return self._ask(queries.quarantine)
+
+    # -- live (the stream processor's tables, read as published) -------------------------------
+
+    def live(self, *, limit: int, minutes: int) -> dict[str, Any]:
+        """The live tables as the stream processor last published them: read from the
+        warehouse at each call (they change every few seconds, apart from any run). A reading
+        that the processor's write blocks answers the previous reading."""
+        try:
+            tables = {
+                name: self.served.sink.read(name)
+                for name in ("live_leaderboard", "live_batches", "live_usage")
+            }
+        except TransientError:
+            if self._live is not None:
+                return self._live
+            raise
+        except OutputError:  # no live table yet: nothing streamed into this warehouse
+            return {"batch": None, "leaderboard": [], "usage": []}
+        self._live = queries.live(tables, limit=limit, minutes=minutes)
+        return self._live

@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 STREAMS = ("votes", "events")
 #: The tables a processor publishes.
 LIVE_TABLES = ("live_leaderboard", "live_usage", "live_batches")
+#: The latest batches published in ``live_batches`` (each carries the running totals).
+LIVE_BATCHES = 100
 #: The status a processor leaves after each batch, for ``c360 stream status``.
 STATUS_FILE = "status.json"
 
@@ -64,7 +66,8 @@ CREATE TABLE IF NOT EXISTS quarantine (
 CREATE TABLE IF NOT EXISTS batches (
     batch_id BIGINT PRIMARY KEY, committed_at TIMESTAMP, files INTEGER, lines BIGINT,
     counted BIGINT, duplicates BIGINT, quarantined BIGINT, late BIGINT, seconds DOUBLE,
-    clock TIMESTAMP, watermark TIMESTAMP);
+    clock TIMESTAMP, watermark TIMESTAMP, lines_total BIGINT, counted_total BIGINT,
+    duplicates_total BIGINT, quarantined_total BIGINT);
 CREATE TABLE IF NOT EXISTS published (batch_id BIGINT);
 """
 
@@ -209,12 +212,16 @@ class StreamProcessor:
             batch.seconds = time.monotonic() - started
             latest = self._clocks().get("votes")
             watermark = latest - timedelta(seconds=self.settings.lateness_s) if latest else None
+            # Running totals ride along, so the last batches alone tell the whole story.
             con.con.execute(
-                "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO batches SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                "coalesce(sum(lines), 0) + ?, coalesce(sum(counted), 0) + ?, "
+                "coalesce(sum(duplicates), 0) + ?, coalesce(sum(quarantined), 0) + ? "
+                "FROM batches",
                 [
                     batch.batch_id, now, batch.files, batch.lines, batch.counted,
                     batch.duplicates, batch.quarantined, batch.late, batch.seconds, latest,
-                    watermark,
+                    watermark, batch.lines, batch.counted, batch.duplicates, batch.quarantined,
                 ],
             )  # fmt: skip
             con.raw_sql("COMMIT")
@@ -349,12 +356,15 @@ class StreamProcessor:
 
     def live_tables(self) -> dict[str, pa.Table]:
         """The live tables as of the last committed batch."""
+        import ibis
+
         con = self.con
         clock = self._clocks().get("votes")
         board = live.leaderboard(con.table("song_totals"), con.table("vote_seconds"), clock=clock)
         usage = con.table("usage_minutes")
         usage = usage.order_by(["minute", "category"])
-        batches = con.table("batches").order_by("batch_id")
+        batches = con.table("batches").order_by(ibis.desc("batch_id")).limit(LIVE_BATCHES)
+        batches = batches.order_by("batch_id")
         return {
             "live_leaderboard": con.to_pyarrow(board.order_by("rank")),
             "live_usage": con.to_pyarrow(usage),

@@ -10,6 +10,8 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +20,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from c360.app import C360
+from c360.config import load_config
+from c360.shells.api.routes import create_app
+from c360.shells.api.security import ApiKeys
+from c360.stream.landing import LandingZone
 from shells.api.conftest import KEY
 
 CHROMIUM = "/usr/bin/chromium"
@@ -178,3 +185,39 @@ def test_the_api_docs_are_served_from_this_server(browser: Browser, served: str)
     visit.page.goto(f"{served}/docs")
     visit.page.wait_for_selector(".swagger-ui .opblock", timeout=20_000)
     assert visit.outside() == [] and visit.problems == []
+
+
+def _vote(n: int, song: str) -> dict[str, Any]:
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return {"id": f"v{n}", "user_id": "u1", "song": song, "vote": True, "timestamp": stamp}
+
+
+def test_the_live_page_follows_the_stream_by_itself(
+    browser: Browser, warehouse: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "c360.duckdb"
+    shutil.copy(warehouse, copy)
+    app, zone = C360(config=load_config(env={})), LandingZone(tmp_path / "landing")
+    where = {"landing": zone.root, "warehouse": str(copy), "lake": tmp_path / "lake"}
+    with app.serving(warehouse=str(copy)) as service, _running(
+        create_app(service, keys=ApiKeys(frozenset()))
+    ) as base:  # fmt: skip
+        visit = Visit(browser, base)
+        visit.open("live", key=None)
+        assert "No stream processed" in visit.page.inner_text("#live-status")
+
+        zone.write("votes", 0, [_vote(1, "A"), _vote(2, "A"), _vote(3, "B"), _vote(1, "A")])
+        app.stream_process(**where, once=True)
+        visit.page.wait_for_selector('body[data-live-batch="1"]', state="attached")
+        assert visit.series("chart-live")["data"] == [2, 1]
+        assert visit.page.inner_text("#live-status").startswith("batch 1 committed")
+        assert "3 counted, 1 repeats, 0 quarantined" in visit.page.inner_text("#live-status")
+
+        # No reload: the page asks again on its own and shows the next batch.
+        zone.write("votes", 4, [_vote(4, "B"), _vote(5, "B")])
+        app.stream_process(**where, once=True)
+        visit.page.wait_for_selector('body[data-live-batch="2"]', state="attached")
+        assert visit.series("chart-live")["data"] == [3, 2]
+        rows = visit.page.inner_text("#live-board tbody").splitlines()
+        assert rows[0].split("\t") == ["1", "B", "3", "3", "3"]
+        assert visit.problems == [] and visit.outside() == []

@@ -209,3 +209,14 @@ def test_health_and_readiness(client: TestClient, sql: Sql) -> None:
     ready = _get(client, "/readyz")
     (run,) = sql("SELECT run_id FROM pipeline_runs")
     assert ready["ready"] is True and ready["run_id"] == run["run_id"] and ready["error"] is None
+
+
+def test_live_before_any_stream_is_empty_not_an_error(client: TestClient) -> None:
+    answer = client.get("/api/v1/live")
+    assert answer.status_code == 200
+    assert answer.json() == {"batch": None, "leaderboard": [], "usage": []}
+
+
+def test_live_limits_are_checked(client: TestClient) -> None:
+    answer = client.get("/api/v1/live?limit=0")
+    assert answer.status_code == 422 and "limit" in answer.json()["error"]

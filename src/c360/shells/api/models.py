@@ -234,6 +234,43 @@ class QuarantineAnswer(BaseModel):
     counts: list[QuarantineCount]
 
 
+class LiveSong(BaseModel):
+    rank: int
+    song: str
+    total_votes: int
+    votes_1m: int = Field(description="Votes in the last minute of event time.")
+    votes_10m: int = Field(description="Votes in the last 10 minutes of event time.")
+
+
+class LiveMinute(BaseModel):
+    category: str
+    minute: datetime = Field(description="Minute of event time (UTC).")
+    total_duration: int
+    events: int
+
+
+class LiveBatch(BaseModel):
+    """The stream processor's last committed micro-batch."""
+
+    batch_id: int
+    committed_at: datetime = Field(description="When it was committed (UTC).")
+    age_s: float = Field(description="Seconds since then: how stale the live tables are.")
+    clock: datetime | None = Field(description="The latest event time counted (UTC).")
+    events_per_s: float | None = Field(description="Events processed per second recently.")
+    events: int = Field(description="Events read by every batch so far.")
+    counted: int
+    duplicates: int
+    quarantined: int
+
+
+class LiveAnswer(BaseModel):
+    """The streaming leaderboard and live usage as last published (no batch yet: empty)."""
+
+    batch: LiveBatch | None
+    leaderboard: list[LiveSong]
+    usage: list[LiveMinute]
+
+
 class Health(BaseModel):
     status: str
 

@@ -285,4 +285,20 @@ def create_app(
         answer = service.quarantine()
         return models.QuarantineAnswer(served=_served(answer), counts=answer.data)
 
+    # -- live ---------------------------------------------------------------------------------
+
+    @app.get(
+        "/api/v1/live", response_model=models.LiveAnswer, responses=ERRORS,
+        dependencies=api, tags=["live"],
+    )  # fmt: skip
+    def live_now(
+        limit: Annotated[int, Query(ge=1, le=100, description="Songs at most.")] = 10,
+        minutes: Annotated[
+            int, Query(ge=1, le=1440, description="Minutes of live usage, up to the clock.")
+        ] = 30,
+    ) -> models.LiveAnswer:
+        """The streaming leaderboard, live usage per category and minute, and how fresh they
+        are (`c360 stream process` publishes them; read as published, not from a run)."""
+        return models.LiveAnswer(**service.live(limit=limit, minutes=minutes))
+
     return app

@@ -185,8 +185,45 @@ const pages = {
 
   async lookup() {},
 
-  async live() {},
+  async live() {
+    const body = await api("/api/v1/live?limit=10&minutes=30");
+    const status = document.getElementById("live-status");
+    const b = body.batch;
+    if (!b) {
+      status.textContent = "No stream processed into this warehouse yet (c360 stream process).";
+      return;
+    }
+    const rate = b.events_per_s === null ? "–" : Math.round(b.events_per_s).toLocaleString("en");
+    status.textContent = `batch ${b.batch_id} committed ${b.age_s.toFixed(1)} s ago · `
+      + `event time ${b.clock ?? "–"} · ${rate} events/s · ${b.counted.toLocaleString("en")} `
+      + `counted, ${b.duplicates.toLocaleString("en")} repeats, `
+      + `${b.quarantined.toLocaleString("en")} quarantined`;
+    status.classList.toggle("fail", b.age_s > 10);
+    const songs = body.leaderboard;
+    bars("chart-live", songs.map((s) => s.song), songs.map((s) => s.total_votes),
+      { horizontal: true });
+    fillTable("live-board", songs.map((s) => [s.rank, s.song,
+      s.total_votes.toLocaleString("en"), s.votes_1m.toLocaleString("en"),
+      s.votes_10m.toLocaleString("en")]));
+    const minutes = [...new Set(body.usage.map((u) => u.minute))].sort();
+    const categories = [...new Set(body.usage.map((u) => u.category))].sort();
+    const seconds = new Map(body.usage.map((u) => [`${u.category}|${u.minute}`, u.total_duration]));
+    chart("chart-live-usage", {
+      tooltip: { trigger: "axis" },
+      legend: { top: 28 },
+      grid: { left: 60, right: 20, top: 70, bottom: 40 },
+      xAxis: { type: "category", data: minutes.map((m) => m.slice(11, 16)) },
+      yAxis: { type: "value" },
+      series: categories.map((c) => ({ name: c, type: "line",
+        data: minutes.map((m) => seconds.get(`${c}|${m}`) ?? 0) })),
+    });
+    document.body.dataset.liveBatch = String(b.batch_id);
+  },
 };
+
+// The live page refreshes itself while it is shown.
+const LIVE_REFRESH_MS = 2000;
+let liveTimer = null;
 
 async function lookUp(contract) {
   const box = document.getElementById("profile");
@@ -225,10 +262,14 @@ async function show(page) {
   }
   document.body.dataset.loaded = "";
   document.getElementById("error").hidden = true;
+  clearInterval(liveTimer);
+  if (page === "live") {
+    liveTimer = setInterval(() => pages.live().catch(showError), LIVE_REFRESH_MS);
+  }
   try {
     if (!loaded[page]) {
       await pages[page]();
-      loaded[page] = true;
+      loaded[page] = page !== "live";
     }
     for (const element of document.querySelectorAll(`#${page} .chart`)) {
       echarts.getInstanceByDom(element)?.resize();
