@@ -20,7 +20,7 @@ run in progress is kept in the lake between them)::
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +30,9 @@ from c360.config import C360Config, load_config
 from c360.console import NullReporter, Reporter
 from c360.context import STAGES, RunRequest
 from c360.errors import ConfigError, InputError
+
+# A value the shells pass to simulator(): they reach c360 only through this module.
+from c360.generate.stream_events import FaultRates as FaultRates
 from c360.reports import ClassifyReport, DemoReport, LoadReport, RunReport
 
 if TYPE_CHECKING:
@@ -294,6 +297,31 @@ class C360:
         served = ServedWarehouse(sink, poll_s=poll_s, reporter=self.reporter)
         store = OnlineStore(online) if online else None
         return Service(served, self.config, online=store)
+
+    def simulator(
+        self,
+        *,
+        seed: int = 7,
+        rate: float = 5000.0,
+        total: int | None = None,
+        dump: Path | str | None = None,
+        faults: FaultRates | None = None,
+        start: datetime | None = None,
+    ) -> Any:
+        """The streaming simulator of ``c360 simulate`` as an ASGI application (SPEC 8.2).
+
+        ``GET /votes`` and ``GET /events`` serve song votes and viewing events, the same ones
+        for the same ``seed``, ``rate`` of them a second per stream (0: no limit), ``total`` in
+        all (default: no end), with ``faults`` injected (:class:`FaultRates`, default none);
+        ``dump`` gets one JSON line per event served; ``start`` is the event time of the first
+        event (default: now). See :mod:`c360.stream.simulator`.
+        """
+        from c360.stream.simulator import create_simulator
+
+        return create_simulator(
+            seed=seed, rate=rate, total=total, dump=dump, faults=faults or FaultRates(),
+            start=start,
+        )  # fmt: skip
 
     def publish_online(self, *, online: str, warehouse: str | None = None) -> OnlinePublish:
         """Write every customer profile of the warehouse's latest publish into the online store

@@ -20,6 +20,7 @@ from c360.errors import is_interrupt
 from c360.shells.cli import render
 from c360.shells.cli.common import ConfigOpt, VerboseOpt, day, guard, open_facade
 from c360.shells.cli.serve import api_key_hash, publish_online, serve
+from c360.shells.stream.simulate import simulate
 from c360.shells.stream.stream import stream_app
 
 app = typer.Typer(
@@ -375,6 +376,7 @@ def quarantine(
 
 
 app.command()(serve)
+app.command()(simulate)
 app.command("publish-online")(publish_online)
 app.command("api-key-hash")(api_key_hash)
 app.add_typer(stream_app, name="stream")
