@@ -5,46 +5,19 @@ one-line JSON errors."""
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from c360.app import C360, FaultRates
 from c360.generate.stream_events import EventSource
-
-START = datetime(2026, 12, 2, 18, tzinfo=UTC)
-
-
-@contextmanager
-def _running(**options: Any) -> Iterator[httpx.Client]:
-    """A simulator from the façade, served by uvicorn in a thread; a client bound to it."""
-    options = {"rate": 0.0, "start": START, **options}
-    app = C360().simulator(**options)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=20) as client:
-            yield client
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+from stream.conftest import START
+from stream.conftest import running_simulator as _running
 
 
 def _data(answer: httpx.Response) -> dict[str, Any]:
