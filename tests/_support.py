@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -132,3 +133,51 @@ def write_known_days(folder: Path) -> None:
     write_day(folder, date(2022, 4, 1), [line for line, _ in DAY1])
     write_day(folder, date(2022, 4, 2), [line for line, _ in DAY2_GZ], gz=True)
     write_day(folder, date(2022, 4, 3), [line for line, _ in DAY3])
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (yet)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serving_in_thread(app: Any, *, port: int | None = None) -> Iterator[str]:
+    """``app`` (ASGI) served by a real uvicorn on loopback in a thread; yields its base URL."""
+    import threading
+    import time
+
+    import uvicorn
+
+    port = port or free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def wait_until_up(url: str, process: Any, *, seconds: float = 30) -> None:
+    """Wait for ``url`` to answer while the child ``process`` that serves it is alive."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            if process.poll() is not None or time.monotonic() >= deadline:
+                raise AssertionError(f"{url} did not come up") from None
+            time.sleep(0.1)

@@ -14,13 +14,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import httpx
 import pyarrow.parquet as pq
 import pytest
 
+from _support import free_port, wait_until_up
 from c360.app import C360
 from c360.config import DEFAULT_APP_CATEGORIES, OTHER_CATEGORY
-from stream.conftest import free_port
 
 CLI = [sys.executable, "-c", "from c360.shells.cli import main; main()"]
 TOTAL = 12_000
@@ -76,14 +75,7 @@ def test_kill_9_of_the_ingester_and_the_processor_loses_and_doubles_nothing(
     small_polls = {"C360__STREAM__POLL_COUNT": "200", "C360__STREAM__MAX_BATCH_EVENTS": "2000"}
     rng = random.Random(17)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{source}/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                assert simulator.poll() is None and time.monotonic() < deadline
-                time.sleep(0.1)
+        wait_until_up(f"{source}/healthz", simulator)
         running = {
             "ingest": _start(*ingest, env=small_polls),
             "process": _start(*process, env=small_polls),

@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 
+from _support import free_port
 from c360.app import C360, FaultRates
 from c360.console import NullReporter
 from c360.errors import ConfigError, InputError
 from c360.generate.stream_events import EventSource
 from c360.stream.landing import LandingZone
-from stream.conftest import START, free_port, running_simulator
+from stream.conftest import START, running_simulator
 
 
 class Said(NullReporter):

@@ -5,21 +5,17 @@ look-up finds a customer, and a keyed server asks for the key."""
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from _support import serving_in_thread
 from c360.app import C360
 from c360.config import load_config
 from c360.shells.api.routes import create_app
@@ -34,24 +30,6 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 
 
-@contextmanager
-def _running(app: FastAPI) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if shutil.which(CHROMIUM) is None:
@@ -64,7 +42,7 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture(scope="module")
 def served(keyed_app: FastAPI) -> Iterator[str]:
-    with _running(keyed_app) as base:
+    with serving_in_thread(keyed_app) as base:
         yield base
 
 
@@ -199,7 +177,7 @@ def test_the_live_page_follows_the_stream_by_itself(
     shutil.copy(warehouse, copy)
     app, zone = C360(config=load_config(env={})), LandingZone(tmp_path / "landing")
     where = {"landing": zone.root, "warehouse": str(copy), "lake": tmp_path / "lake"}
-    with app.serving(warehouse=str(copy)) as service, _running(
+    with app.serving(warehouse=str(copy)) as service, serving_in_thread(
         create_app(service, keys=ApiKeys(frozenset()))
     ) as base:  # fmt: skip
         visit = Visit(browser, base)

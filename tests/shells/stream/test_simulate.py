@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 from typer.testing import CliRunner
 
+from _support import free_port, wait_until_up
 from c360.shells.cli import app
 from shells.cli.conftest import WIDE
 
@@ -36,9 +35,7 @@ def test_a_bad_start_is_one_line() -> None:
 
 
 def test_simulate_serves_over_http(tmp_path: Path) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
+    port = free_port()
     dump = tmp_path / "truth.jsonl"
     args = ["simulate", "--port", str(port), "--rate", "0", "--total", "40", "--faults",
             "--error-rate", "0", "--dump", dump, "--start", "2026-12-02T18:00:00Z"]  # fmt: skip
@@ -48,14 +45,7 @@ def test_simulate_serves_over_http(tmp_path: Path) -> None:
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{base}/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                assert process.poll() is None and time.monotonic() < deadline, process.stderr
-                time.sleep(0.1)
+        wait_until_up(f"{base}/healthz", process)
         data = httpx.get(f"{base}/votes", params={"count": 100}).json()["data"]
         assert (data["count"], data["next"], data["done"]) == (40, 40, True)
         assert data["votes"][0]["timestamp"] == "2026-12-02T18:00:00.000000Z"
