@@ -9,7 +9,7 @@ this run met it (`summary` in results.json).
 
     python benchmarks/suite.py                      # everything, as the targets define it
     python benchmarks/suite.py --only content       # one step (content, engines, warehouse, sf3,
-                                                    # serving)
+                                                    # serving, streaming)
     make bench BENCH_ARGS="--only content --repeat 1"   # one step, once, through make
 
 It runs from a source checkout with the virtualenv's python: the benchmarks are not part of the
@@ -28,7 +28,7 @@ from typing import Any
 from _harness import machine, median, read_results, write_section
 
 HERE = Path(__file__).resolve().parent
-STEPS = ("content", "engines", "warehouse", "sf3", "serving")
+STEPS = ("content", "engines", "warehouse", "sf3", "serving", "streaming")
 
 
 def commands(args: argparse.Namespace) -> dict[str, list[str]]:
@@ -48,6 +48,7 @@ def commands(args: argparse.Namespace) -> dict[str, list[str]]:
             "--repeat", "1", "--cold-only", "--section", "content_sf3",
         ],
         "serving": [*py, str(HERE / "serving.py"), "--scale", str(args.scale)],
+        "streaming": [*py, str(HERE / "streaming.py"), *repeat],
     }  # fmt: skip
 
 
@@ -110,6 +111,11 @@ def _overview(results: dict[str, Any]) -> float | None:
     return median(times) if times else None
 
 
+def _stream(results: dict[str, Any], measure: str, figure: str) -> float | None:
+    value = results.get("streaming", {}).get(measure, {}).get(figure)
+    return float(value) if value is not None else None
+
+
 def _peak(results: dict[str, Any], section: str) -> float | None:
     cold = results.get(section, {}).get("cold", {})
     return median(cold["peak_rss_mb"]) if cold.get("peak_rss_mb") else None
@@ -153,6 +159,11 @@ TARGETS: list[Target] = [
     ("PostgreSQL look-ups", "serving", lambda r: _serving(r, "PostgreSQL", "requests_per_s"),
      None, "{:,.0f} req/s"),
     ("dashboard overview drawn ≤ 1.5 s", "serving", _overview, lambda v: v <= 1.5, "{:.2f} s"),
+    ("DuckDB stream processor ≥ 50,000 events/s", "streaming",
+     lambda r: _stream(r, "throughput", "events_per_s"), lambda v: v >= 50_000,
+     "{:,.0f} events/s"),
+    ("served → visible in live_leaderboard, p95 ≤ 2 s at 5,000 votes/s", "streaming",
+     lambda r: _stream(r, "visibility", "p95_s"), lambda v: v <= 2, "{:.2f} s"),
 ]  # fmt: skip
 
 

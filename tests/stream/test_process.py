@@ -74,15 +74,24 @@ def test_every_kind_of_bad_vote_is_quarantined_with_its_reason_and_nothing_else_
         "bad_user": json.dumps(_vote(16, "A", user_id=42)),
     }
     lines = [json.dumps(v) for v in good] + list(bad.values()) + [json.dumps(good[0])]
-    _land_raw(zone, "votes", 0, lines)
+    _land_raw(zone, "votes", 0, [*lines[:2], "  ", *lines[2:]])  # a blank line is no event
     report = app.stream_process(**where, once=True)
     assert (report.lines, report.counted) == (len(lines), 3)
     assert report.batches[0].duplicates == 1 and report.batches[0].quarantined == len(bad)
     assert _board(app, where["warehouse"]) == {"A": (2, 2, 2), "B": (1, 0, 1)}
     status = app.stream_status(landing=where["landing"])
     assert status["processor"]["quarantine_reasons"] == dict.fromkeys(sorted(bad), 1)
-    assert status["streams"]["votes"] == {"landed": len(lines), "processed": len(lines),
-                                          "lag": 0, "files": 1}  # fmt: skip
+    landed = len(lines) + 1
+    assert status["streams"]["votes"] == {"landed": landed, "processed": landed, "lag": 0,
+                                          "files": 1}  # fmt: skip
+    # Each rejected line is found by its file and line (the blank one counts as a line).
+    row = app.read_table("live_batches", warehouse=where["warehouse"]).to_pylist()[-1]
+    assert row["quarantined_total"] == len(bad)
+    rejected = app.read_table("live_quarantine", warehouse=where["warehouse"]).to_pylist()
+    assert [(r["line_no"], r["reason"]) for r in rejected] == [
+        (line, reason) for line, reason in enumerate(bad, start=len(good) + 2)
+    ]
+    assert rejected[0]["raw"] == bad["malformed_json"]
 
 
 def test_viewing_events_become_live_usage_by_the_batch_categories(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from c360.engines.duckdb import VIEW_DECODE_SQL, VOTE_DECODE_SQL, connect
@@ -42,10 +43,10 @@ if TYPE_CHECKING:
 
 #: Streams and the rules that validate them.
 STREAMS = ("votes", "events")
-#: The tables a processor publishes.
-LIVE_TABLES = ("live_leaderboard", "live_usage", "live_batches")
 #: The latest batches published in ``live_batches`` (each carries the running totals).
 LIVE_BATCHES = 100
+#: The latest quarantined lines published in ``live_quarantine`` (all stay in the state).
+LIVE_QUARANTINE = 1000
 #: The status a processor leaves after each batch, for ``c360 stream status``.
 STATUS_FILE = "status.json"
 
@@ -68,7 +69,9 @@ CREATE TABLE IF NOT EXISTS batches (
     counted BIGINT, duplicates BIGINT, quarantined BIGINT, late BIGINT, seconds DOUBLE,
     clock TIMESTAMP, watermark TIMESTAMP, lines_total BIGINT, counted_total BIGINT,
     duplicates_total BIGINT, quarantined_total BIGINT);
-CREATE TABLE IF NOT EXISTS published (batch_id BIGINT);
+CREATE TABLE IF NOT EXISTS batch_files (
+    batch_id BIGINT, stream VARCHAR, first BIGINT, next BIGINT, name VARCHAR);
+CREATE TABLE IF NOT EXISTS published (batch_id BIGINT, published_at TIMESTAMP);
 """
 
 
@@ -208,6 +211,10 @@ class StreamProcessor:
                         "INSERT INTO offsets VALUES (?, ?) ON CONFLICT (stream) DO UPDATE "
                         "SET next = excluded.next",
                         [stream, chosen[-1].next],
+                    )
+                    con.con.executemany(
+                        "INSERT INTO batch_files VALUES (?, ?, ?, ?, ?)",
+                        [[batch.batch_id, stream, f.first, f.next, f.path.name] for f in chosen],
                     )
             batch.seconds = time.monotonic() - started
             latest = self._clocks().get("votes")
@@ -365,7 +372,10 @@ class StreamProcessor:
         usage = usage.order_by(["minute", "category"])
         batches = con.table("batches").order_by(ibis.desc("batch_id")).limit(LIVE_BATCHES)
         batches = batches.order_by("batch_id")
+        quarantine = con.table("quarantine")
+        recent = quarantine.order_by([ibis.desc("batch_id"), "stream", "file", "line_no"])
         return {
+            "live_quarantine": con.to_pyarrow(recent.limit(LIVE_QUARANTINE)),
             "live_leaderboard": con.to_pyarrow(board.order_by("rank")),
             "live_usage": con.to_pyarrow(usage),
             "live_batches": con.to_pyarrow(batches),
@@ -378,8 +388,7 @@ class StreamProcessor:
         paths = {name: write_atomic(table, self.lake.gold(name)) for name, table in tables.items()}
         if self.sink is not None:
             self.sink.publish_live(paths)
-        self.con.con.execute("DELETE FROM published")
-        self.con.con.execute("INSERT INTO published VALUES (?)", [batch_id])
+        self.con.con.execute("INSERT INTO published VALUES (?, ?)", [batch_id, _now()])
         self._write_status()
 
     def _publish_pending(self) -> None:
@@ -436,27 +445,32 @@ def stream_status_from_state(con: Any) -> dict[str, Any]:
 
 
 def _read_lines(files: Mapping[str, Sequence[LandedFile]]) -> pa.Table:
-    """Every line of ``files`` as ``stream, file, line_no, line``."""
-    streams, names, numbers, texts = [], [], [], []
+    """Every line of ``files`` but blank ones as ``stream, file, line_no, line`` (bytes that
+    are not UTF-8 replaced)."""
+    parts = []
     for stream, chosen in files.items():
         for landed in chosen:
-            with landed.path.open("rb") as handle:
-                for number, raw in enumerate(handle, start=1):
-                    line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
-                    if not line.strip():
-                        continue
-                    streams.append(stream)
-                    names.append(landed.path.name)
-                    numbers.append(number)
-                    texts.append(line)
-    return pa.table(
-        {
-            "stream": pa.array(streams, pa.string()),
-            "file": pa.array(names, pa.string()),
-            "line_no": pa.array(numbers, pa.int64()),
-            "line": pa.array(texts, pa.string()),
-        }
-    )
+            lines = landed.path.read_bytes().split(b"\n")
+            if lines and not lines[-1]:
+                lines.pop()
+            raw = pa.array(lines, pa.binary())
+            try:
+                text = raw.cast(pa.string())
+            except pa.ArrowInvalid:
+                text = pa.array([line.decode("utf-8", "replace") for line in lines], pa.string())
+            count = len(lines)
+            table = pa.table(
+                {
+                    "stream": pa.repeat(stream, count),
+                    "file": pa.repeat(landed.path.name, count),
+                    "line_no": pa.array(range(1, count + 1), pa.int64()),
+                    "line": text,
+                }
+            )
+            parts.append(table.filter(pc.not_equal(pc.utf8_trim_whitespace(text), "")))
+    if not parts:
+        return pa.table({"stream": [], "file": [], "line_no": pa.array([], pa.int64()), "line": []})
+    return pa.concat_tables(parts)
 
 
 def read_status(landing: LandingZone) -> dict[str, Any] | None:
