@@ -14,13 +14,18 @@ in the totals but is in no window (the widest window, 10 minutes, is inside the 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import ibis
 import ibis.expr.types as ir
 
 from c360.rules import content as content_rules
 from c360.rules._text import escape_nul, storable
+
+if TYPE_CHECKING:
+    from c360.config import ContentConfig
 
 #: Columns an engine's vote reader produces, one row per landed line.
 DECODED_VOTE_COLUMNS: dict[str, str] = {
@@ -176,6 +181,33 @@ def validate_views(
         category=content_rules.app_category(checked.app_name, mapping),
         raw=ibis.ifelse(checked.reason.isnull(), ibis.null("string"), escape_nul(checked.raw)),
     )
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The event-time bounds a micro-batch is validated with."""
+
+    #: Later than this is ``future_timestamp`` (the processor's clock plus the tolerance).
+    latest_allowed: datetime
+    #: Earlier than this is ``too_old`` (the stream's clock minus the maximum age).
+    oldest_allowed: datetime
+    #: The stream's latest valid event time so far, this batch included (None: no event yet).
+    clock: datetime | None
+    #: The processor's clock when the batch began.
+    now: datetime
+
+
+def validate_stream(
+    stream: str, decoded: ir.Table, *, bounds: Bounds, content: ContentConfig
+) -> ir.Table:
+    """:func:`validate_votes` (``votes``) or :func:`validate_views` (``events``)."""
+    limits = {"latest_allowed": bounds.latest_allowed, "oldest_allowed": bounds.oldest_allowed}
+    if stream == "votes":
+        return validate_votes(decoded, **limits)
+    return validate_views(
+        decoded, **limits, contract_pattern=content.contract_pattern,
+        max_duration=content.max_duration, mapping=content.app_categories,
+    )  # fmt: skip
 
 
 def first_occurrences(valid: ir.Table, seen: ir.Table) -> ir.Table:

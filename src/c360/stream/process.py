@@ -245,41 +245,49 @@ class StreamProcessor:
     def _stream_batch(
         self, stream: str, batch: BatchReport, *, now: datetime, clock: datetime | None
     ) -> None:
-        con = self.con
-        s = self.settings
+        """Decode, validate and apply one stream's landed lines (``landed_lines``)."""
         sql = VOTE_DECODE_SQL if stream == "votes" else VIEW_DECODE_SQL
         decoded = self._temp(f"decoded_{stream}", sql.replace("{relation}", "landed_lines"))
-        latest_allowed = now + timedelta(seconds=s.max_future_s)
-        # The stream's clock moves to the latest event time that is not in the future.
-        found = con.con.execute(
+        latest_allowed = now + timedelta(seconds=self.settings.max_future_s)
+        found = self.con.con.execute(
             f"SELECT max(ts) FROM decoded_{stream} WHERE ts <= ?", [latest_allowed]
         ).fetchone()
-        candidates = [t for t in (clock, found[0] if found else None) if t is not None]
+        bounds = self.bounds(now=now, clock=clock, found=found[0] if found else None)
+        checked = live.validate_stream(stream, decoded, bounds=bounds, content=self.config.content)
+        self._materialize(f"checked_{stream}", checked)
+        self.apply(stream, batch, bounds=bounds)
+
+    def bounds(
+        self, *, now: datetime, clock: datetime | None, found: datetime | None
+    ) -> live.Bounds:
+        """The event-time bounds of a batch: ``clock`` (the stream's latest event time so far)
+        moved to ``found`` (the batch's latest event time that is not in the future)."""
+        candidates = [t for t in (clock, found) if t is not None]
         latest = max(candidates) if candidates else None
-        oldest_allowed = (latest or now) - timedelta(seconds=s.max_age_s)
-        if stream == "votes":
-            validated = live.validate_votes(
-                decoded, latest_allowed=latest_allowed, oldest_allowed=oldest_allowed
-            )
-        else:
-            content = self.config.content
-            validated = live.validate_views(
-                decoded, latest_allowed=latest_allowed, oldest_allowed=oldest_allowed,
-                contract_pattern=content.contract_pattern, max_duration=content.max_duration,
-                mapping=content.app_categories,
-            )  # fmt: skip
-        checked = self._materialize(f"checked_{stream}", validated)
+        s = self.settings
+        return live.Bounds(
+            latest_allowed=now + timedelta(seconds=s.max_future_s),
+            oldest_allowed=(latest or now) - timedelta(seconds=s.max_age_s),
+            clock=latest,
+            now=now,
+        )
+
+    def apply(self, stream: str, batch: BatchReport, *, bounds: live.Bounds) -> None:
+        """Count the validated lines in ``checked_<stream>`` (inside the batch's transaction):
+        the quarantine, the ids never counted, the totals, the window state, the clock."""
+        con = self.con
         con.con.execute(
             f"INSERT INTO quarantine SELECT ?, ?, file, line_no, reason, raw FROM checked_{stream} "
             "WHERE reason IS NOT NULL",
             [batch.batch_id, stream],
         )
+        checked = con.table(f"checked_{stream}")
         valid = checked.filter(checked.reason.isnull())
         seen = con.table(f"seen_{stream}")
         new = self._materialize(f"new_{stream}", live.first_occurrences(valid, seen))
         con.raw_sql(f"INSERT INTO seen_{stream} SELECT record_id FROM new_{stream}")
-        counts = self._counts(stream)
-        quarantined, valid_rows, counted = counts
+        quarantined, valid_rows, counted = self._counts(stream)
+        latest = bounds.clock
         # Later events of the batch move the clock; the watermark follows the new clock.
         if latest is not None and counted:
             row = con.con.execute(f"SELECT max(ts) FROM new_{stream}").fetchone()
@@ -291,7 +299,7 @@ class StreamProcessor:
                 "SET latest = excluded.latest",
                 [stream, latest],
             )
-        watermark = (latest or now) - timedelta(seconds=s.lateness_s)
+        watermark = (latest or bounds.now) - timedelta(seconds=self.settings.lateness_s)
         late = con.con.execute(
             f"SELECT count(*) FROM new_{stream} WHERE ts < ?", [watermark]
         ).fetchone()
