@@ -1,7 +1,8 @@
 """Screenshots of the dashboard's main pages for the docs (``make screenshots``).
 
 Serves the warehouse given (default: the demo's) on a free loopback port, opens each page in
-Debian's chromium and writes ``docs/img/dashboard-<page>.png``.
+Debian's chromium and writes ``docs/img/dashboard-<page>.png`` (the live page needs a stream
+processed into that warehouse: ``c360 stream process --warehouse demo/c360.duckdb …``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import sync_playwright
 
-PAGES = ("overview", "usage", "customers", "search", "quality")
+PAGES = ("overview", "usage", "customers", "search", "quality", "live")
 OUT = Path(__file__).with_name("img")
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
