@@ -37,9 +37,9 @@ def _vote(n: int, song: str, *, seconds: float = 0.0, **changes: Any) -> dict[st
 def _land_raw(zone: LandingZone, stream: str, first: int, lines: list[str]) -> None:
     """Land lines as they are (JSON or not): a file the ingester would never write, which the
     processor must still take."""
-    folder = zone.root / stream
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{first:012d}-{first + len(lines):012d}.jsonl").write_text("\n".join(lines) + "\n")
+    path = zone.path(stream, first, first + len(lines))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
 
 
 def _app(tmp_path: Path) -> tuple[C360, dict[str, Any]]:

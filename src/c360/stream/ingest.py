@@ -31,8 +31,9 @@ STREAMS = ("votes", "events")
 #: Backoff after a failure: the first wait, and the longest.
 FIRST_WAIT_S = 0.1
 LONGEST_WAIT_S = 5.0
-#: Wait between polls that fetched nothing (the source has nothing new yet).
-IDLE_WAIT_S = 0.05
+#: Wait after polls that were not full (the source had fewer events than asked for): the next
+#: file then holds more events, so a slow stream does not land thousands of tiny files.
+SHORT_WAIT_S = 0.1
 
 
 @dataclass
@@ -106,14 +107,13 @@ class Ingester:
             while active and not (stop is not None and stop.is_set()):
                 if max_seconds is not None and time.monotonic() - started >= max_seconds:
                     break
-                fetched = 0
+                full = False
                 try:
                     for stream in list(active):
                         events, done = self._poll(client, stream, positions[stream])
                         if events:
-                            landed = self._land(stream, positions[stream], events)
-                            positions[stream] = landed
-                            fetched += len(events)
+                            positions[stream] = self._land(stream, positions[stream], events)
+                        full = full or len(events) >= self.count
                         if done and not follow:
                             active.remove(stream)
                             self.report.done.append(stream)
@@ -126,8 +126,8 @@ class Ingester:
                     continue
                 self._recovered()
                 wait = FIRST_WAIT_S
-                if not fetched:
-                    _sleep(IDLE_WAIT_S, stop)
+                if not full and active:
+                    _sleep(SHORT_WAIT_S, stop)
         self.report.seconds = time.monotonic() - started
         return self.report
 

@@ -28,11 +28,12 @@ def processed(tmp_path: Path, cli: CliRunner) -> Path:
     zone = LandingZone(tmp_path / "landing")
     zone.write("votes", 0, [*_votes(0, ["A", "B", "A", "A"]), "junk"])
     zone.write("votes", 5, _votes(5, ["B"]))  # a sixth vote, landed but not yet processed
-    (zone.root / "votes" / "000000000005-000000000006.jsonl").rename(zone.root / "votes" / ".later")
+    later = zone.path("votes", 5, 6)
+    later.rename(later.with_name(".later"))
     result = cli.invoke(app, ["stream", "process", "--landing", str(zone.root), "--once"], env=WIDE)
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("1 batches, 5 events, 4 counted (")
-    (zone.root / "votes" / ".later").rename(zone.root / "votes" / "000000000005-000000000006.jsonl")
+    later.with_name(".later").rename(later)
     return zone.root
 
 
