@@ -392,23 +392,33 @@ class C360:
         self,
         source: str,
         *,
-        landing: Path | str,
+        landing: Path | str | None = None,
+        broker: str | None = None,
         streams: Sequence[str] | None = None,
         follow: bool = False,
         max_seconds: float | None = None,
         stop: Any = None,
     ) -> IngestReport:
-        """Poll ``source`` (``c360 simulate``'s API) and land everything it serves in
-        ``landing``, each poll written durably before the next; resumes after the last landed
-        file. Returns when the source is done (``follow``: when stopped)."""
+        """Poll ``source`` (``c360 simulate``'s API) and land everything it serves in the
+        folder ``landing`` or in NATS JetStream (``broker``, ``nats://…``), each poll stored
+        durably before the next; resumes after what was stored last. Returns when the source is
+        done (``follow``: when stopped)."""
+        from c360.stream.broker import JetStreamLanding
         from c360.stream.ingest import STREAMS, Ingester
         from c360.stream.landing import LandingZone
 
-        ingester = Ingester(
-            source, LandingZone(landing), reporter=self.reporter,
-            streams=tuple(streams or STREAMS), count=self.config.stream.poll_count,
-        )  # fmt: skip
-        return ingester.run(follow=follow, max_seconds=max_seconds, stop=stop)
+        if (landing is None) == (broker is None):
+            raise ConfigError("land in a folder (--landing) or in NATS (--broker), one of them")
+        zone = JetStreamLanding(broker) if broker else LandingZone(landing or "")
+        try:
+            ingester = Ingester(
+                source, zone, reporter=self.reporter, streams=tuple(streams or STREAMS),
+                count=self.config.stream.poll_count,
+            )  # fmt: skip
+            return ingester.run(follow=follow, max_seconds=max_seconds, stop=stop)
+        finally:
+            if isinstance(zone, JetStreamLanding):
+                zone.close()
 
     def stream_process(
         self,

@@ -132,7 +132,7 @@ def test_a_landing_zone_that_cannot_be_written_is_retried_and_nothing_is_lost(
         threading.Thread(target=unblock).start()
         report = C360(reporter=said).stream_ingest(str(client.base_url), landing=zone.root)
     assert report.errors["landing zone"] >= 2
-    assert said.warnings[0].startswith(f"cannot write to the landing zone {zone.root}: ")
+    assert said.warnings[0].startswith(f"cannot land in {zone.root}: ")
     source = EventSource("votes", seed=6, rate=0.0, start=START, faults=FaultRates())
     assert _landed(zone, "votes") == [source.at(p).event for p in range(800)]
 

@@ -1,7 +1,8 @@
 """Ingestion: poll the source's event streams and land every answer before asking again.
 
 The source (``c360 simulate``, or any service with its API) numbers what it serves; each poll
-asks for the positions after the last landed file (``from``), so a poll that failed, or an
+asks for the positions after the last landed file, or the last message in NATS JetStream
+(``from``), so a poll that failed, or an
 ingester killed between a poll and its write, is simply asked again: nothing fetched is lost,
 and nothing is landed twice. Errors of the source (5xx, a broken answer, no connection) and of
 the landing zone (a full disk) are retried with a capped exponential backoff, said once when
@@ -19,12 +20,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from c360.errors import ConfigError, InputError
-from c360.stream.landing import LandingZone
 
 if TYPE_CHECKING:
     import httpx
 
     from c360.console import Reporter
+    from c360.stream.broker import JetStreamLanding
+    from c360.stream.landing import LandingZone
 
 #: The event streams of the source, each its own endpoint and landing folder.
 STREAMS = ("votes", "events")
@@ -64,7 +66,7 @@ class Ingester:
     def __init__(
         self,
         source: str,
-        landing: LandingZone,
+        landing: LandingZone | JetStreamLanding,
         *,
         reporter: Reporter,
         streams: Sequence[str] = STREAMS,
@@ -161,19 +163,19 @@ class Ingester:
         return events, done
 
     def _land(self, stream: str, start: int, events: list[Any]) -> int:
-        """Land ``events`` (retrying a failing disk until it works or the run is stopped);
-        return the next position."""
+        """Land ``events`` (a failing disk or broker is retried until it works or the run is
+        stopped); return the next position."""
         try:
-            landed = self.landing.write(stream, start, events)
+            self.landing.write(stream, start, events)
         except OSError as exc:
             raise _Retry(
                 "landing zone",
-                f"cannot write to the landing zone {self.landing.root}: {exc.strerror or exc}; "
+                f"cannot land in {self.landing.root}: {exc.strerror or exc}; "
                 f"{len(events):,} fetched events are asked for again",
             ) from exc
         self.report.events[stream] += len(events)
         self.report.files += 1
-        return landed.next
+        return start + len(events)
 
     def _failed(self, failure: _Retry, wait: float) -> None:
         if self._failing != failure.kind:

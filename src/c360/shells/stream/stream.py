@@ -54,7 +54,14 @@ def _seconds(value: str, flag: str) -> float:
 @stream_app.command()
 def ingest(
     source: Annotated[str, typer.Option(help="The event source: http://HOST:PORT.")],
-    landing: LandingOpt = Path("data/landing"),
+    landing: Annotated[
+        Path | None,
+        typer.Option(help="Landing zone folder (default: data/landing).", file_okay=False),
+    ] = None,
+    broker: Annotated[
+        str | None,
+        typer.Option(help="Land in NATS JetStream instead: nats://HOST:4222."),
+    ] = None,
     stream: Annotated[
         list[str] | None, typer.Option(help="Streams to poll (repeatable): votes, events.")
     ] = None,
@@ -70,11 +77,15 @@ def ingest(
     """Poll the source and land every answer durably before the next poll (resumable)."""
     with RichReporter(verbose=verbose) as reporter, guard(verbose):
         app = open_facade(config, {}, reporter)
-        console.print(f"ingesting {source} into {landing} (Ctrl-C stops)", highlight=False)
+        if broker is None and landing is None:
+            landing = Path("data/landing")
+        console.print(
+            f"ingesting {source} into {broker or landing} (Ctrl-C stops)", highlight=False
+        )
         stop = threading.Event()
         try:
             report = app.stream_ingest(
-                source, landing=landing, streams=stream, follow=follow,
+                source, landing=landing, broker=broker, streams=stream, follow=follow,
                 max_seconds=max_seconds, stop=stop,
             )  # fmt: skip
         except KeyboardInterrupt:
