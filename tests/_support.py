@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -14,6 +15,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 REAL_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+#: The ``c360`` command as a child process runs it (this interpreter, this environment).
+CLI = [sys.executable, "-m", "c360.shells.cli"]
 #: Config overrides for runs over hand-made junk, whose reject rates are far above the real
 #: data's: the data quality checks still run and are recorded, but do not stop the run.
 TOLERANT = {"quality.allow_failures": True}

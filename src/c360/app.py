@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from c360.serving.service import Service
     from c360.stream.ingest import IngestReport
     from c360.stream.process import ProcessReport
+    from c360.stream.spark_process import SparkStreamProcessor
 
 
 class C360:
@@ -430,20 +431,30 @@ class C360:
         once: bool = False,
         max_seconds: float | None = None,
         stop: Any = None,
+        engine: str = "duckdb",
     ) -> ProcessReport:
         """Process what is landed in ``landing`` every ``trigger_s`` seconds into
         ``live_leaderboard``, ``live_usage`` and ``live_batches`` (lake and warehouse), each
-        event counted once (``once``: what is landed now, then return)."""
+        event counted once (``once``: what is landed now, then return), on ``engine``
+        (``duckdb`` or ``spark``: Spark Structured Streaming over the landing zone)."""
         from c360.lake.layout import LakeLayout
         from c360.sinks import create_sink
         from c360.stream.landing import LandingZone
         from c360.stream.process import StreamProcessor
 
+        if engine not in ("duckdb", "spark"):
+            raise ConfigError(f"{engine!r}: the stream processor runs on duckdb or spark")
         sink = create_sink(warehouse or self.config.paths.warehouse)
-        with StreamProcessor(
+        kind: type[StreamProcessor | SparkStreamProcessor] = StreamProcessor
+        if engine == "spark":
+            from c360.stream.spark_process import SparkStreamProcessor
+
+            kind = SparkStreamProcessor
+        processor = kind(
             LandingZone(landing), config=self.config, reporter=self.reporter,
             lake=LakeLayout(self._lake(lake)), sink=sink,
-        ) as processor:  # fmt: skip
+        )  # fmt: skip
+        with processor:
             return processor.run(trigger_s=trigger_s, once=once, max_seconds=max_seconds, stop=stop)
 
     def stream_status(self, *, landing: Path | str) -> dict[str, Any]:

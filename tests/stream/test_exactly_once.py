@@ -17,11 +17,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from _support import free_port, wait_until_up
+from _support import CLI, free_port, wait_until_up
 from c360.app import C360
 from c360.config import DEFAULT_APP_CATEGORIES, OTHER_CATEGORY
 
-CLI = [sys.executable, "-c", "from c360.shells.cli import main; main()"]
 TOTAL = 12_000
 
 

@@ -151,8 +151,13 @@ def refused_but_readable(bronze: Sequence[Path]) -> set[str]:
 # Landed stream events (SPEC 8.2), one JSON value per line of ``{relation}`` (columns stream,
 # file, line_no, line): the shapes of rules.live's DECODED_*_COLUMNS. A field is kept as text
 # only when it is a JSON string; `vote` must be the literal true; timestamps are ISO-8601 UTC.
+#: The shape of an event time both engines read (``2026-12-02T18:00:00.25Z`` or ``+00:00``):
+#: each engine's parser alone is more lenient in different ways (a one-digit hour, a lower-case
+#: ``t``).
+EVENT_TIME_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|\+00:00)$"
 _EVENT_TIME = (
-    "CASE WHEN json_type(j['timestamp']) = 'VARCHAR' THEN try_strptime(j['timestamp'] ->> '$', "
+    "CASE WHEN json_type(j['timestamp']) = 'VARCHAR' AND regexp_full_match(j['timestamp'] ->> '$', "
+    f"'{EVENT_TIME_PATTERN}') THEN try_strptime(j['timestamp'] ->> '$', "
     "['%Y-%m-%dT%H:%M:%S.%fZ', '%Y-%m-%dT%H:%M:%SZ', '%Y-%m-%dT%H:%M:%S.%f+00:00', "
     "'%Y-%m-%dT%H:%M:%S+00:00']) END"
 )

@@ -38,7 +38,7 @@ from c360.rules.search import SOURCE_COLUMNS
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
-    from pyspark.sql import DataFrame
+    from pyspark.sql import DataFrame, SparkSession
 
     from c360.config import EngineConfig
     from c360.io.files import SearchDay, SourceFile
@@ -329,14 +329,7 @@ class SparkEngine(Engine):
     def _frame(self, expr: ir.Table) -> DataFrame:
         """The expression as a DataFrame whose column types are the expression's schema."""
         self.con._run_pre_execute_hooks(expr)  # registers in-memory tables (memtables)
-        sql = ibis.to_sql(expr, dialect="pyspark")
-        columns = []
-        for name, dtype in expr.schema().items():
-            quoted = "`" + name.replace("`", "``") + "`"
-            kind = "timestamp" if dtype.is_timestamp() else str(dtype).lstrip("!")
-            spark_type = _SPARK_TYPES.get(kind)
-            columns.append(f"CAST({quoted} AS {spark_type}) AS {quoted}" if spark_type else quoted)
-        return self.session.sql(f"SELECT {', '.join(columns)} FROM ({sql})")
+        return frame_of(self.session, expr)
 
     def _register(self, frame: DataFrame, name: str) -> str:
         unique = f"{name}_{len(self._views)}"
@@ -346,6 +339,18 @@ class SparkEngine(Engine):
 
     def _view(self, frame: DataFrame, name: str) -> ir.Table:
         return self.con.table(self._register(frame, name))
+
+
+def frame_of(session: SparkSession, expr: ir.Table) -> DataFrame:
+    """``expr`` (over ``session``'s views) as a DataFrame whose column types are its schema."""
+    sql = ibis.to_sql(expr, dialect="pyspark")
+    columns = []
+    for name, dtype in expr.schema().items():
+        quoted = "`" + name.replace("`", "``") + "`"
+        kind = "timestamp" if dtype.is_timestamp() else str(dtype).lstrip("!")
+        spark_type = _SPARK_TYPES.get(kind)
+        columns.append(f"CAST({quoted} AS {spark_type}) AS {quoted}" if spark_type else quoted)
+    return session.sql(f"SELECT {', '.join(columns)} FROM ({sql})")
 
 
 def _arrow_schema(expr: ir.Table) -> pa.Schema:

@@ -55,6 +55,19 @@ class LandingZone:
         folder = self.root / stream / f"{first // POSITIONS_PER_FOLDER:06d}"
         return folder / f"{first:012d}-{next_position:012d}.jsonl"
 
+    def glob(self, streams: Iterable[str]) -> str:
+        """A Hadoop glob of every landed file of ``streams`` (a file source's path)."""
+        return f"{self.root.resolve()}/{{{','.join(streams)}}}/[0-9]*/[0-9]*-[0-9]*.jsonl"
+
+    @staticmethod
+    def landed(path: str | Path) -> tuple[str, LandedFile] | None:
+        """The stream and positions of a landed file's path (None: not a landed file)."""
+        path = Path(str(path).removeprefix("file:"))
+        match = _NAME.match(path.name)
+        if match is None:
+            return None
+        return path.parent.parent.name, LandedFile(int(match[1]), int(match[2]), path)
+
     def files(self, stream: str, *, start: int = 0) -> list[LandedFile]:
         """The landed files of ``stream`` that may hold positions from ``start`` on, in
         position order (only their folders are listed)."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -47,6 +47,9 @@ STREAMS = ("votes", "events")
 LIVE_BATCHES = 100
 #: The latest quarantined lines published in ``live_quarantine`` (all stay in the state).
 LIVE_QUARANTINE = 1000
+#: Leaves a stream's validated lines in ``checked_<stream>`` and returns the bounds used:
+#: ``check(stream, now, clock)``.
+Check = Callable[[str, datetime, datetime | None], live.Bounds]
 #: The status a processor leaves after each batch, for ``c360 stream status``.
 STATUS_FILE = "status.json"
 
@@ -186,31 +189,45 @@ class StreamProcessor:
 
     def process_batch(self) -> BatchReport | None:
         """Commit one micro-batch and publish the live tables; None when nothing is landed."""
-        started = time.monotonic()
         offsets = self._offsets()
         limit = self.settings.max_batch_events
         files = {s: self.landing.pending(s, offsets.get(s, 0), limit=limit) for s in STREAMS}
         if not any(files.values()):
             return None
-        batch = BatchReport(batch_id=self._last_batch() + 1)
         lines = _read_lines(files)
+        self.con.con.register("landed_lines", lines)
+        try:
+            return self.commit(files, self._check_landed)
+        finally:
+            self.con.con.unregister("landed_lines")
+
+    def commit(self, files: Mapping[str, Sequence[LandedFile]], check: Check) -> BatchReport:
+        """Count ``files`` as one micro-batch, in one transaction of the state, and publish.
+
+        Args:
+            files: the landed files of the batch, per stream.
+            check: leaves each stream's validated lines in ``checked_<stream>`` (the columns of
+                ``rules.live.validate_stream``) and returns the bounds it validated with.
+        """
+        started = time.monotonic()
+        batch = BatchReport(batch_id=self._last_batch() + 1)
         batch.files = sum(len(f) for f in files.values())
-        batch.lines = lines.num_rows
         con = self.con
         con.raw_sql("BEGIN TRANSACTION")
         try:
-            con.con.register("landed_lines", lines)
             now = _now()
             clock = self._clocks()
             for stream in STREAMS:
-                if files[stream]:
-                    self._stream_batch(stream, batch, now=now, clock=clock.get(stream))
+                if files.get(stream):
+                    bounds = check(stream, now, clock.get(stream))
+                    self.apply(stream, batch, bounds=bounds)
             for stream, chosen in files.items():
                 if chosen:
+                    # An engine may take a stream's files out of order: the offset only grows.
                     con.con.execute(
                         "INSERT INTO offsets VALUES (?, ?) ON CONFLICT (stream) DO UPDATE "
-                        "SET next = excluded.next",
-                        [stream, chosen[-1].next],
+                        "SET next = greatest(offsets.next, excluded.next)",
+                        [stream, max(f.next for f in chosen)],
                     )
                     con.con.executemany(
                         "INSERT INTO batch_files VALUES (?, ?, ?, ?, ?)",
@@ -235,19 +252,29 @@ class StreamProcessor:
         except BaseException:
             con.raw_sql("ROLLBACK")
             raise
-        finally:
-            con.con.unregister("landed_lines")
         self.publish(batch.batch_id)
         return batch
 
+    def done_files(self, stream: str, names: Sequence[str]) -> set[str]:
+        """Which of ``names`` (landed files of ``stream``) a committed batch counted."""
+        rows = self.con.con.execute(
+            "SELECT name FROM batch_files WHERE stream = ? AND list_contains(?, name)",
+            [stream, list(names)],
+        ).fetchall()
+        return {str(r[0]) for r in rows}
+
     # -- one stream of a batch --------------------------------------------------------------
 
-    def _stream_batch(
-        self, stream: str, batch: BatchReport, *, now: datetime, clock: datetime | None
-    ) -> None:
-        """Decode, validate and apply one stream's landed lines (``landed_lines``)."""
+    def _check_landed(self, stream: str, now: datetime, clock: datetime | None) -> live.Bounds:
+        """Decode and validate one stream's landed lines (``landed_lines``) on DuckDB."""
         sql = VOTE_DECODE_SQL if stream == "votes" else VIEW_DECODE_SQL
-        decoded = self._temp(f"decoded_{stream}", sql.replace("{relation}", "landed_lines"))
+        return self.check_decoded(stream, sql.replace("{relation}", "landed_lines"), now, clock)
+
+    def check_decoded(
+        self, stream: str, decode_sql: str, now: datetime, clock: datetime | None
+    ) -> live.Bounds:
+        """Validate the lines ``decode_sql`` decodes (DuckDB) into ``checked_<stream>``."""
+        decoded = self._temp(f"decoded_{stream}", decode_sql)
         latest_allowed = now + timedelta(seconds=self.settings.max_future_s)
         found = self.con.con.execute(
             f"SELECT max(ts) FROM decoded_{stream} WHERE ts <= ?", [latest_allowed]
@@ -255,7 +282,7 @@ class StreamProcessor:
         bounds = self.bounds(now=now, clock=clock, found=found[0] if found else None)
         checked = live.validate_stream(stream, decoded, bounds=bounds, content=self.config.content)
         self._materialize(f"checked_{stream}", checked)
-        self.apply(stream, batch, bounds=bounds)
+        return bounds
 
     def bounds(
         self, *, now: datetime, clock: datetime | None, found: datetime | None
@@ -316,6 +343,7 @@ class StreamProcessor:
                 "usage_minutes", live.usage_minutes(new), ("category", "minute"),
                 ("total_duration", "events"),
             )  # fmt: skip
+        batch.lines += quarantined + valid_rows
         batch.quarantined += quarantined
         batch.counted += counted
         batch.duplicates += valid_rows - counted

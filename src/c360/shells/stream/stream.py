@@ -110,16 +110,18 @@ def process(
     max_seconds: Annotated[
         float | None, typer.Option(help="Stop after this many seconds.", min=0)
     ] = None,
-    engine: Annotated[str, typer.Option(help="Compute engine: duckdb.")] = "duckdb",
+    engine: Annotated[
+        str, typer.Option(help="Compute engine: duckdb, or spark (Structured Streaming).")
+    ] = "duckdb",
     config: ConfigOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
     """Process landed events every trigger into live_leaderboard and live_usage, each event
     counted exactly once (a killed processor resumes where its last commit ended)."""
     trigger_s = _seconds(trigger, "--trigger")
-    if engine != "duckdb":
+    if engine not in ("duckdb", "spark"):
         raise typer.BadParameter(
-            f"{engine!r}: the stream processor runs on duckdb", param_hint="--engine"
+            f"{engine!r}: the stream processor runs on duckdb or spark", param_hint="--engine"
         )
     with RichReporter(verbose=verbose) as reporter, guard(verbose):
         app = open_facade(config, {}, reporter)
@@ -129,7 +131,7 @@ def process(
             )
         report = app.stream_process(
             landing=landing, warehouse=warehouse, lake=lake, trigger_s=trigger_s, once=once,
-            max_seconds=max_seconds,
+            max_seconds=max_seconds, engine=engine,
         )  # fmt: skip
     rate = report.lines / report.seconds if report.seconds else 0.0
     console.print(

@@ -1,0 +1,260 @@
+"""The micro-batch processor on Spark Structured Streaming (``c360 stream process --engine
+spark``): the file source over the landing zone, ``foreachBatch`` into the shared state.
+
+Spark reads each new landed file whole, splits and decodes its lines and validates them with
+the same rules (``rules.live`` compiled by Ibis to Spark SQL); the validated rows come back as
+Arrow and are counted in the state database's transaction, exactly as the DuckDB processor
+counts its own (``StreamProcessor.commit``): de-duplication by event id, totals, windows,
+quarantine, and the names of the files counted, in one commit.
+
+Exactly once: Spark's checkpoint (under ``_checkpoint/spark``) says which files each Spark
+batch takes, and a Spark batch is done again after a crash; the state says which files were
+counted, and a file counted before is left out of the batch that takes it again. So the
+output and what it was computed from are committed together, whichever of the two logs a
+``kill -9`` interrupts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from c360.engines.duckdb import VIEW_DECODE_SQL as DUCKDB_VIEW_SQL
+from c360.engines.duckdb import VOTE_DECODE_SQL as DUCKDB_VOTE_SQL
+from c360.engines.spark_session import translated
+from c360.engines.spark_stream import VIEW_DECODE_SQL, VOTE_DECODE_SQL, landed_lines
+from c360.errors import EngineError
+from c360.rules import live
+from c360.stream.landing import LandedFile, LandingZone
+from c360.stream.process import STREAMS, ProcessReport, StreamProcessor, _read_lines
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+    from c360.config import C360Config
+    from c360.console import Reporter
+    from c360.lake.layout import LakeLayout
+    from c360.sinks.base import Sink
+
+#: Spark's own checkpoint, inside the processor's folder.
+SPARK_CHECKPOINT = "spark"
+
+
+class SparkStreamProcessor:
+    """Processes the landing zone's streams into the live tables on Spark."""
+
+    def __init__(
+        self,
+        landing: LandingZone,
+        *,
+        config: C360Config,
+        reporter: Reporter,
+        lake: LakeLayout,
+        sink: Sink | None = None,
+    ) -> None:
+        from c360.engines.spark import SparkEngine
+
+        self.landing = landing
+        self.settings = config.stream
+        self.content = config.content
+        self.reporter = reporter
+        self.state = StreamProcessor(
+            landing, config=config, reporter=reporter, lake=lake, sink=sink
+        )
+        try:
+            self.engine = SparkEngine(config.engine, scratch=str(landing.checkpoint / "scratch"))
+        except BaseException:
+            self.state.close()
+            raise
+        self.report = ProcessReport()
+
+    def close(self) -> None:
+        self.engine.close()
+        self.state.close()
+
+    def __enter__(self) -> SparkStreamProcessor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def run(
+        self, *, trigger_s: float = 2.0, once: bool = False, max_seconds: float | None = None,
+        stop: Any = None,
+    ) -> ProcessReport:  # fmt: skip
+        """Start the streaming query: a micro-batch every ``trigger_s`` seconds (``once``: what
+        is landed now, then return), until ``max_seconds`` pass or ``stop`` is set."""
+        from pyspark.sql import functions as f
+
+        started = time.monotonic()
+        session = self.engine.session
+        # The landed files are listed by the driver: a listing job of a task a file costs more
+        # than the batch it lists.
+        session.conf.set("spark.sql.sources.parallelPartitionDiscovery.threshold", "1000000")
+        # A batch takes about max_batch_events: a landed file holds at most a poll's events.
+        per_batch = max(1, self.settings.max_batch_events // self.settings.poll_count)
+        with translated("starting the streaming query"):
+            files = (
+                session.readStream.format("text")
+                .option("wholetext", True)
+                .option("maxFilesPerTrigger", per_batch)
+                .load(self.landing.glob(STREAMS))
+                .select(f.col("_metadata.file_path").alias("path"), "value")
+            )
+            writer = files.writeStream.foreachBatch(self._batch).option(
+                "checkpointLocation", str(self.landing.checkpoint / SPARK_CHECKPOINT)
+            )
+            if once:
+                writer = writer.trigger(availableNow=True)
+            else:
+                writer = writer.trigger(
+                    processingTime=f"{max(1, round(trigger_s * 1000))} milliseconds"
+                )
+            query = writer.start()
+        try:
+            while query.isActive:
+                if stop is not None and stop.is_set():
+                    break
+                if max_seconds is not None and time.monotonic() - started >= max_seconds:
+                    break
+                query.awaitTermination(1)
+        finally:
+            if query.isActive:
+                query.stop()
+        failure = query.exception()
+        if failure is not None:
+            raise EngineError(f"the streaming query failed: {_first_line(failure)}")
+        self.report.seconds = time.monotonic() - started
+        return self.report
+
+    # -- one Spark batch --------------------------------------------------------------------
+
+    def _batch(self, frame: DataFrame, spark_batch: int) -> None:
+        """Count the files of one Spark batch that no committed batch counted."""
+        from pyspark.sql import functions as f
+
+        # Each file is read once: the batch is kept while its files are listed and decoded. A
+        # file is a task of its own in the file source; a task a core does the batch sooner.
+        cores = frame.sparkSession.sparkContext.defaultParallelism
+        frame = frame.coalesce(cores).persist()
+        try:
+            with translated("listing the landed files of a batch"):
+                paths = [row[0] for row in frame.select("path").collect()]
+            files: dict[str, list[LandedFile]] = {stream: [] for stream in STREAMS}
+            for path in paths:
+                found = LandingZone.landed(path)
+                if found is not None and found[0] in files:
+                    files[found[0]].append(found[1])
+            for stream, chosen in files.items():
+                done = self.state.done_files(stream, [f.path.name for f in chosen])
+                files[stream] = sorted(f for f in chosen if f.path.name not in done)
+            if not any(files.values()):
+                return
+            names = [f.path.name for chosen in files.values() for f in chosen]
+            named = frame.where(f.element_at(f.split("path", "/"), -1).isin(names))
+            landed_lines(named).createOrReplaceTempView("landed_lines")
+            check = _SparkCheck(self, frame, files)
+            try:
+                batch = self.state.commit(files, check)
+            finally:
+                check.release()
+        finally:
+            frame.unpersist()
+        self.report.batches.append(batch)
+        self.reporter.info(
+            f"batch {batch.batch_id} (Spark batch {spark_batch}): {batch.lines:,} events, "
+            f"{batch.counted:,} counted, {batch.duplicates:,} repeats, "
+            f"{batch.quarantined:,} quarantined ({batch.seconds:.2f} s)"
+        )
+
+
+class _SparkCheck:
+    """Decodes and validates a stream's lines on Spark, into the state's ``checked_<stream>``."""
+
+    def __init__(
+        self, processor: SparkStreamProcessor, frame: DataFrame,
+        files: Mapping[str, Sequence[LandedFile]],
+    ) -> None:  # fmt: skip
+        import ibis
+
+        self.processor = processor
+        self.session = frame.sparkSession
+        self.con = ibis.pyspark.connect(session=self.session)
+        self.files = files
+        self._cached: list[DataFrame] = []
+
+    def __call__(self, stream: str, now: datetime, clock: datetime | None) -> live.Bounds:
+        from pyspark.sql import functions as f
+
+        from c360.engines.spark import frame_of
+
+        processor, state = self.processor, self.processor.state
+        sql = VOTE_DECODE_SQL if stream == "votes" else VIEW_DECODE_SQL
+        with translated(f"decoding landed {stream}"):
+            # Kept: the batch's latest event time is read from it, then every row.
+            decoded = self.session.sql(sql.replace("{relation}", "landed_lines")).persist()
+            self._cached.append(decoded)
+            latest_allowed = now + timedelta(seconds=processor.settings.max_future_s)
+            found = decoded.where(f.col("ts") <= f.lit(latest_allowed)).agg(f.max("ts")).first()
+        bounds = state.bounds(now=now, clock=clock, found=found[0] if found else None)
+        decoded.createOrReplaceTempView(f"decoded_{stream}")
+        checked = live.validate_stream(
+            stream, self.con.table(f"decoded_{stream}"), bounds=bounds, content=processor.content
+        )
+        with translated(f"validating landed {stream}"):
+            table = frame_of(self.session, checked).toArrow().cast(checked.schema().to_pyarrow())
+        self._store(stream, table, bounds)
+        return bounds
+
+    def _store(self, stream: str, table: pa.Table, bounds: live.Bounds) -> None:
+        """``checked_<stream>`` in the state: Spark's rows, and DuckDB's reading of the lines
+        Spark's JSON parser refused but DuckDB's reads (D78)."""
+        con = self.processor.state.con
+        con.con.register("spark_checked", table)
+        try:
+            con.raw_sql(f"CREATE OR REPLACE TEMP TABLE checked_{stream} AS FROM spark_checked")
+            misread = con.con.execute(
+                "SELECT file, line_no FROM spark_checked "
+                "WHERE reason = 'malformed_json' AND json_valid(raw)"
+            ).fetchall()
+        finally:
+            con.con.unregister("spark_checked")
+        if not misread:
+            return
+        wanted = {(str(file), int(line)) for file, line in misread}
+        files = [f for f in self.files[stream] if any(f.path.name == w[0] for w in wanted)]
+        lines = _read_lines({stream: files})
+        keep = [(file, line) in wanted for file, line in zip(
+            lines["file"].to_pylist(), lines["line_no"].to_pylist(), strict=True)]  # fmt: skip
+        con.con.register("misread_lines", lines.filter(pa.array(keep)))
+        try:
+            sql = DUCKDB_VOTE_SQL if stream == "votes" else DUCKDB_VIEW_SQL
+            decoded = con.sql(sql.replace("{relation}", "misread_lines"))
+            reread = live.validate_stream(
+                stream, decoded, bounds=bounds, content=self.processor.content
+            )
+            import ibis
+
+            con.raw_sql(
+                f"DELETE FROM checked_{stream} USING misread_lines m "
+                f"WHERE checked_{stream}.file = m.file AND checked_{stream}.line_no = m.line_no"
+            )
+            con.raw_sql(
+                f"INSERT INTO checked_{stream} BY NAME {ibis.to_sql(reread, dialect='duckdb')}"
+            )
+        finally:
+            con.con.unregister("misread_lines")
+
+    def release(self) -> None:
+        for frame in self._cached:
+            frame.unpersist()
+        self.session.catalog.dropTempView("landed_lines")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "desc", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
