@@ -432,13 +432,16 @@ class C360:
         max_seconds: float | None = None,
         stop: Any = None,
         engine: str = "duckdb",
+        broker: str | None = None,
     ) -> ProcessReport:
-        """Process what is landed in ``landing`` every ``trigger_s`` seconds into
-        ``live_leaderboard``, ``live_usage`` and ``live_batches`` (lake and warehouse), each
-        event counted once (``once``: what is landed now, then return), on ``engine``
-        (``duckdb`` or ``spark``: Spark Structured Streaming over the landing zone)."""
+        """Process what is landed in ``landing`` (or published to NATS JetStream at ``broker``,
+        ``nats://…``; ``landing`` then holds only the processor's checkpoint) every
+        ``trigger_s`` seconds into ``live_leaderboard``, ``live_usage`` and ``live_batches``
+        (lake and warehouse), each event counted once (``once``: what is landed now, then
+        return), on ``engine`` (``duckdb`` or ``spark``: Spark Structured Streaming)."""
         from c360.lake.layout import LakeLayout
         from c360.sinks import create_sink
+        from c360.stream.broker import JetStreamLanding
         from c360.stream.landing import LandingZone
         from c360.stream.process import StreamProcessor
 
@@ -450,33 +453,46 @@ class C360:
             from c360.stream.spark_process import SparkStreamProcessor
 
             kind = SparkStreamProcessor
-        processor = kind(
-            LandingZone(landing), config=self.config, reporter=self.reporter,
-            lake=LakeLayout(self._lake(lake)), sink=sink,
-        )  # fmt: skip
-        with processor:
-            return processor.run(trigger_s=trigger_s, once=once, max_seconds=max_seconds, stop=stop)
+        source = JetStreamLanding(broker) if broker else None
+        try:
+            processor = kind(
+                LandingZone(landing), config=self.config, reporter=self.reporter,
+                lake=LakeLayout(self._lake(lake)), sink=sink, broker=source,
+            )  # fmt: skip
+            with processor:
+                return processor.run(
+                    trigger_s=trigger_s, once=once, max_seconds=max_seconds, stop=stop
+                )
+        finally:
+            if source is not None:
+                source.close()
 
-    def stream_status(self, *, landing: Path | str) -> dict[str, Any]:
+    def stream_status(self, *, landing: Path | str, broker: str | None = None) -> dict[str, Any]:
         """What is landed and what the processor has done: per stream the landed and processed
-        positions and the lag between them, batches, events, quarantine by reason."""
+        positions and the lag between them, batches, events, quarantine by reason (``broker``:
+        messages in NATS JetStream instead of landed files; ``landing`` holds the checkpoint)."""
+        from c360.stream.broker import JetStreamLanding
         from c360.stream.landing import LandingZone
         from c360.stream.process import read_status
 
         zone = LandingZone(landing)
-        if not zone.root.is_dir():
+        if broker is None and not zone.root.is_dir():
             raise InputError(f"no landing zone at {zone.root}; start `c360 stream ingest`")
         status = read_status(zone) or {}
         offsets = status.get("offsets", {})
-        streams = {}
-        for stream in ("votes", "events"):
-            files = zone.files(stream)
-            landed = files[-1].next if files else 0
-            processed = int(offsets.get(stream, 0))
-            streams[stream] = {
-                "landed": landed, "processed": processed, "lag": landed - processed,
-                "files": len(files),
-            }  # fmt: skip
+        if broker is None:
+            landed = {s: zone.files(s) for s in ("votes", "events")}
+            positions = {s: (f[-1].next if f else 0, len(f)) for s, f in landed.items()}
+            done = {s: int(offsets.get(s, 0)) for s in landed}
+        else:
+            with JetStreamLanding(broker) as source:
+                positions = {s: (source.last_sequence(s), 0) for s in ("votes", "events")}
+            # A checkpoint holds the next sequence to read (from 1).
+            done = {s: max(0, int(offsets.get(s, 1)) - 1) for s in positions}
+        streams = {
+            s: {"landed": last, "processed": done[s], "lag": last - done[s], "files": files}
+            for s, (last, files) in positions.items()
+        }
         return {"streams": streams, "processor": status or None}
 
     def stream_leaderboard(self, *, warehouse: str | None = None, limit: int = 10) -> pa.Table:

@@ -223,3 +223,17 @@ def test_a_processor_killed_at_random_points_counts_every_vote_exactly_once(
     assert status["streams"]["votes"]["lag"] == 0
     # The killed processors did the work: the last one found little left.
     assert status["processor"]["batches"] > kills
+
+
+def test_a_warehouse_away_delays_the_publish_and_loses_nothing(tmp_path: Path) -> None:
+    app, where = _app(tmp_path)
+    zone = LandingZone(where["landing"])
+    zone.write("votes", 0, [_vote(1, "A"), _vote(2, "B"), _vote(3, "A")])
+    away = {**where, "warehouse": "postgresql://root@127.0.0.1:1/test"}  # nothing listens
+    report = app.stream_process(**away, once=True)  # counted, said, not stopped
+    assert (report.counted, len(report.batches)) == (3, 1)
+    assert not Path(where["warehouse"]).exists()
+    # The next processor, with its warehouse back, publishes the batch before anything else.
+    zone.write("votes", 3, [_vote(4, "B")])
+    app.stream_process(**where, once=True)
+    assert _board(app, where["warehouse"]) == {"A": (2, 2, 2), "B": (2, 2, 2)}

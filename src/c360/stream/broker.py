@@ -190,8 +190,10 @@ class JetStreamLanding:
         return int(info.state.last_seq)
 
     def read(self, stream: str, start: int, *, limit: int) -> BrokerBatch | None:
-        """Up to ``limit`` messages of ``stream`` from sequence ``start`` (1-based) on."""
-        if self.last_sequence(stream) < start:
+        """Up to ``limit`` messages of ``stream`` from sequence ``start`` (1-based) on, up to
+        the stream's last message when the read began."""
+        last = self.last_sequence(stream)
+        if last < start:
             return None
         from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
@@ -200,12 +202,20 @@ class JetStreamLanding:
             deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=start,
             ack_policy=AckPolicy.NONE, inactive_threshold=60.0,
         )  # fmt: skip
+        wanted = min(limit, last - start + 1)
 
         async def fetch() -> list[Any]:
             sub = await js.pull_subscribe(self.subject(stream), stream=self.stream_name(stream),
                                           config=config)  # fmt: skip
+            got: list[Any] = []
             try:
-                return list(await sub.fetch(min(limit, FETCH_BATCH), timeout=self.timeout_s))
+                while len(got) < wanted:
+                    more = await sub.fetch(min(wanted - len(got), FETCH_BATCH),
+                                           timeout=self.timeout_s)  # fmt: skip
+                    got.extend(more)
+                    if int(got[-1].metadata.sequence.stream) >= last:
+                        break
+                return got
             finally:
                 await sub.unsubscribe()
 

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -27,7 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from c360.engines.duckdb import VIEW_DECODE_SQL, VOTE_DECODE_SQL, connect
-from c360.errors import EngineError
+from c360.errors import EngineError, TransientError
 from c360.lake.ledger import write_atomic
 from c360.rules import live
 from c360.stream.landing import LandedFile, LandingZone
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from c360.console import Reporter
     from c360.lake.layout import LakeLayout
     from c360.sinks.base import Sink
+    from c360.stream.broker import JetStreamLanding
 
 #: Streams and the rules that validate them.
 STREAMS = ("votes", "events")
@@ -126,8 +128,10 @@ class StreamProcessor:
         reporter: Reporter,
         lake: LakeLayout,
         sink: Sink | None = None,
+        broker: JetStreamLanding | None = None,
     ) -> None:
         self.landing = landing
+        self.broker = broker
         self.config = config
         self.settings = config.stream
         self.reporter = reporter
@@ -141,7 +145,8 @@ class StreamProcessor:
             raise EngineError(
                 f"cannot open the stream state in {landing.checkpoint}: {exc}"
             ) from exc
-        self._publish_pending()
+        self._unpublished = False
+        self.publish_pending()
 
     def close(self) -> None:
         self.con.disconnect()
@@ -164,6 +169,7 @@ class StreamProcessor:
         started = time.monotonic()
         while not (stop is not None and stop.is_set()):
             tick = time.monotonic()
+            self.publish_pending()
             batch = self.process_batch()
             if batch is not None:
                 report.batches.append(batch)
@@ -191,10 +197,32 @@ class StreamProcessor:
         """Commit one micro-batch and publish the live tables; None when nothing is landed."""
         offsets = self._offsets()
         limit = self.settings.max_batch_events
+        if self.broker is not None:
+            return self._broker_batch(self.broker, offsets, limit)
         files = {s: self.landing.pending(s, offsets.get(s, 0), limit=limit) for s in STREAMS}
         if not any(files.values()):
             return None
-        lines = _read_lines(files)
+        return self._commit_lines(files, _read_lines(files))
+
+    def _broker_batch(
+        self, broker: JetStreamLanding, offsets: Mapping[str, int], limit: int
+    ) -> BatchReport | None:
+        """A micro-batch of the messages after the checkpoint's sequence of each stream."""
+        read = {s: broker.read(s, max(1, offsets.get(s, 1)), limit=limit) for s in STREAMS}
+        batches = {s: b for s, b in read.items() if b is not None}
+        if not batches:
+            return None
+        # A run of sequences plays the part of a landed file.
+        files = {
+            s: [LandedFile(b.first, b.next, Path(broker.stream_name(s)))]
+            for s, b in batches.items()
+        }
+        return self._commit_lines(files, pa.concat_tables(b.lines for b in batches.values()))
+
+    def _commit_lines(
+        self, files: Mapping[str, Sequence[LandedFile]], lines: pa.Table
+    ) -> BatchReport:
+        """Commit ``lines`` (``stream, file, line_no, line``), the lines of ``files``."""
         self.con.con.register("landed_lines", lines)
         try:
             return self.commit(files, self._check_landed)
@@ -383,6 +411,10 @@ class StreamProcessor:
 
     # -- state ------------------------------------------------------------------------------
 
+    def offsets(self) -> dict[str, int]:
+        """Per stream, the position (or sequence) the next batch begins at."""
+        return self._offsets()
+
     def _offsets(self) -> dict[str, int]:
         rows = self.con.con.execute("SELECT stream, next FROM offsets").fetchall()
         return {str(r[0]): int(r[1]) for r in rows}
@@ -417,22 +449,42 @@ class StreamProcessor:
             "live_batches": con.to_pyarrow(batches),
         }
 
-    def publish(self, batch_id: int) -> None:
+    def publish(self, batch_id: int) -> bool:
         """Publish the live tables of ``batch_id`` (the last committed) to the lake and the
-        warehouse, and leave the status; recorded, so a restart publishes a batch it missed."""
+        warehouse, and leave the status; recorded, so a restart publishes a batch it missed.
+
+        A warehouse that cannot be reached (or a lake that cannot be written) is said once and
+        tried again at the next trigger: the batch is committed, so nothing is lost meanwhile.
+        Returns whether the tables were published.
+        """
         tables = self.live_tables()
-        paths = {name: write_atomic(table, self.lake.gold(name)) for name, table in tables.items()}
-        if self.sink is not None:
-            self.sink.publish_live(paths)
+        try:
+            paths = {n: write_atomic(table, self.lake.gold(n)) for n, table in tables.items()}
+            if self.sink is not None:
+                self.sink.publish_live(paths)
+        except (TransientError, OSError) as exc:
+            if not self._unpublished:
+                self.reporter.warn(
+                    f"batch {batch_id} is counted but not published ({exc}); trying again at "
+                    "every trigger"
+                )
+            self._unpublished = True
+            return False
         self.con.con.execute("INSERT INTO published VALUES (?, ?)", [batch_id, _now()])
         self._write_status()
+        if self._unpublished:
+            self.reporter.info(f"published again, up to batch {batch_id}")
+            self._unpublished = False
+        return True
 
-    def _publish_pending(self) -> None:
+    def publish_pending(self) -> None:
+        """Publish the last committed batch when it was not (a crash, a warehouse away)."""
         last = self._last_batch()
         row = self.con.con.execute("SELECT max(batch_id) FROM published").fetchone()
         published = row[0] if row else None
         if last and published != last:
-            self.reporter.info(f"batch {last} was committed but not published; publishing it")
+            if not self._unpublished:
+                self.reporter.info(f"batch {last} was committed but not published; publishing it")
             self.publish(last)
 
     def _write_status(self) -> None:

@@ -16,9 +16,11 @@ output and what it was computed from are committed together, whichever of the tw
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -30,7 +32,7 @@ from c360.engines.spark_stream import VIEW_DECODE_SQL, VOTE_DECODE_SQL, landed_l
 from c360.errors import EngineError
 from c360.rules import live
 from c360.stream.landing import LandedFile, LandingZone
-from c360.stream.process import STREAMS, ProcessReport, StreamProcessor, _read_lines
+from c360.stream.process import STREAMS, ProcessReport, StreamProcessor
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
     from c360.console import Reporter
     from c360.lake.layout import LakeLayout
     from c360.sinks.base import Sink
+    from c360.stream.broker import JetStreamLanding
 
 #: Spark's own checkpoint, inside the processor's folder.
 SPARK_CHECKPOINT = "spark"
@@ -55,10 +58,12 @@ class SparkStreamProcessor:
         reporter: Reporter,
         lake: LakeLayout,
         sink: Sink | None = None,
+        broker: JetStreamLanding | None = None,
     ) -> None:
         from c360.engines.spark import SparkEngine
 
         self.landing = landing
+        self.broker = broker
         self.settings = config.stream
         self.content = config.content
         self.reporter = reporter
@@ -71,6 +76,8 @@ class SparkStreamProcessor:
             self.state.close()
             raise
         self.report = ProcessReport()
+        #: The state's offsets after the last batch (read by ``run`` while batches run).
+        self._reached: dict[str, int] = {}
 
     def close(self) -> None:
         self.engine.close()
@@ -95,20 +102,38 @@ class SparkStreamProcessor:
         # The landed files are listed by the driver: a listing job of a task a file costs more
         # than the batch it lists.
         session.conf.set("spark.sql.sources.parallelPartitionDiscovery.threshold", "1000000")
-        # A batch takes about max_batch_events: a landed file holds at most a poll's events.
-        per_batch = max(1, self.settings.max_batch_events // self.settings.poll_count)
         with translated("starting the streaming query"):
-            files = (
-                session.readStream.format("text")
-                .option("wholetext", True)
-                .option("maxFilesPerTrigger", per_batch)
-                .load(self.landing.glob(STREAMS))
-                .select(f.col("_metadata.file_path").alias("path"), "value")
-            )
-            writer = files.writeStream.foreachBatch(self._batch).option(
+            if self.broker is None:
+                # A batch takes about max_batch_events: a file holds at most a poll's events.
+                per_batch = max(1, self.settings.max_batch_events // self.settings.poll_count)
+                source = (
+                    session.readStream.format("text")
+                    .option("wholetext", True)
+                    .option("maxFilesPerTrigger", per_batch)
+                    .load(self.landing.glob(STREAMS))
+                    .select(f.col("_metadata.file_path").alias("path"), "value")
+                )
+                each = self._files_batch
+            else:
+                from c360.stream.spark_broker import NAME, JetStreamSource
+
+                session.dataSource.register(JetStreamSource)
+                source = (
+                    session.readStream.format(NAME)
+                    .option("url", self.broker.url)
+                    .option("streams", ",".join(STREAMS))
+                    .option("max_batch", str(self.settings.max_batch_events))
+                    .option("start", json.dumps(self.state.offsets()))
+                    .load()
+                )
+                each = self._broker_batch
+            writer = source.writeStream.foreachBatch(each).option(
                 "checkpointLocation", str(self.landing.checkpoint / SPARK_CHECKPOINT)
             )
-            if once:
+            # A Python source runs one batch under availableNow: on JetStream, "what is there
+            # now" is the last sequences when the run began, waited for below.
+            until = self._broker_ends() if once and self.broker is not None else None
+            if once and until is None:
                 writer = writer.trigger(availableNow=True)
             else:
                 writer = writer.trigger(
@@ -118,6 +143,10 @@ class SparkStreamProcessor:
         try:
             while query.isActive:
                 if stop is not None and stop.is_set():
+                    break
+                if until is not None and all(
+                    self._reached.get(s, 1) >= end for s, end in until.items()
+                ):
                     break
                 if max_seconds is not None and time.monotonic() - started >= max_seconds:
                     break
@@ -133,7 +162,7 @@ class SparkStreamProcessor:
 
     # -- one Spark batch --------------------------------------------------------------------
 
-    def _batch(self, frame: DataFrame, spark_batch: int) -> None:
+    def _files_batch(self, frame: DataFrame, spark_batch: int) -> None:
         """Count the files of one Spark batch that no committed batch counted."""
         from pyspark.sql import functions as f
 
@@ -152,18 +181,57 @@ class SparkStreamProcessor:
             for stream, chosen in files.items():
                 done = self.state.done_files(stream, [f.path.name for f in chosen])
                 files[stream] = sorted(f for f in chosen if f.path.name not in done)
-            if not any(files.values()):
-                return
             names = [f.path.name for chosen in files.values() for f in chosen]
             named = frame.where(f.element_at(f.split("path", "/"), -1).isin(names))
-            landed_lines(named).createOrReplaceTempView("landed_lines")
-            check = _SparkCheck(self, frame, files)
-            try:
-                batch = self.state.commit(files, check)
-            finally:
-                check.release()
+            self._count(spark_batch, files, landed_lines(named))
         finally:
             frame.unpersist()
+
+    def _broker_batch(self, frame: DataFrame, spark_batch: int) -> None:
+        """Count the messages of one Spark batch after the state's offsets (a batch done again
+        after a crash finds its messages counted)."""
+        from pyspark.sql import functions as f
+
+        offsets = self.state.offsets()
+        after = f.lit(False)
+        for stream in STREAMS:
+            after = after | (
+                (f.col("stream") == stream) & (f.col("line_no") >= offsets.get(stream, 1))
+            )
+        lines = frame.where(after).persist()
+        try:
+            with translated("reading a batch of messages"):
+                ranges = lines.groupBy("stream").agg(f.min("line_no"), f.max("line_no")).collect()
+            assert self.broker is not None
+            files = {
+                str(stream): [
+                    LandedFile(int(low), int(high) + 1, Path(self.broker.stream_name(stream)))
+                ]
+                for stream, low, high in ranges
+            }
+            self._count(spark_batch, files, lines)
+        finally:
+            lines.unpersist()
+        self._reached = self.state.offsets()
+
+    def _broker_ends(self) -> dict[str, int]:
+        """The sequence after each stream's last message; where the state has reached."""
+        assert self.broker is not None
+        self._reached = self.state.offsets()
+        return {s: self.broker.last_sequence(s) + 1 for s in STREAMS}
+
+    def _count(
+        self, spark_batch: int, files: Mapping[str, Sequence[LandedFile]], lines: DataFrame
+    ) -> None:
+        """Commit ``lines`` (``stream, file, line_no, line``: the lines of ``files``)."""
+        if not any(files.values()):
+            return
+        lines.createOrReplaceTempView("landed_lines")
+        check = _SparkCheck(self, lines)
+        try:
+            batch = self.state.commit(files, check)
+        finally:
+            check.release()
         self.report.batches.append(batch)
         self.reporter.info(
             f"batch {batch.batch_id} (Spark batch {spark_batch}): {batch.lines:,} events, "
@@ -175,16 +243,12 @@ class SparkStreamProcessor:
 class _SparkCheck:
     """Decodes and validates a stream's lines on Spark, into the state's ``checked_<stream>``."""
 
-    def __init__(
-        self, processor: SparkStreamProcessor, frame: DataFrame,
-        files: Mapping[str, Sequence[LandedFile]],
-    ) -> None:  # fmt: skip
+    def __init__(self, processor: SparkStreamProcessor, lines: DataFrame) -> None:
         import ibis
 
         self.processor = processor
-        self.session = frame.sparkSession
+        self.session = lines.sparkSession
         self.con = ibis.pyspark.connect(session=self.session)
-        self.files = files
         self._cached: list[DataFrame] = []
 
     def __call__(self, stream: str, now: datetime, clock: datetime | None) -> live.Bounds:
@@ -226,11 +290,24 @@ class _SparkCheck:
         if not misread:
             return
         wanted = {(str(file), int(line)) for file, line in misread}
-        files = [f for f in self.files[stream] if any(f.path.name == w[0] for w in wanted)]
-        lines = _read_lines({stream: files})
-        keep = [(file, line) in wanted for file, line in zip(
-            lines["file"].to_pylist(), lines["line_no"].to_pylist(), strict=True)]  # fmt: skip
-        con.con.register("misread_lines", lines.filter(pa.array(keep)))
+        # Rare: the lines themselves, from the batch Spark kept.
+        from pyspark.sql import functions as f
+
+        rows = (
+            self.session.table("landed_lines")
+            .where(f.col("stream") == stream)
+            .where(f.col("line_no").isin(sorted({line for _, line in wanted})))
+            .collect()
+        )
+        found = [r for r in rows if (r["file"], r["line_no"]) in wanted]
+        lines = pa.table(
+            {
+                "stream": [r["stream"] for r in found], "file": [r["file"] for r in found],
+                "line_no": pa.array([r["line_no"] for r in found], pa.int64()),
+                "line": [r["line"] for r in found],
+            }
+        )  # fmt: skip
+        con.con.register("misread_lines", lines)
         try:
             sql = DUCKDB_VOTE_SQL if stream == "votes" else DUCKDB_VIEW_SQL
             decoded = con.sql(sql.replace("{relation}", "misread_lines"))

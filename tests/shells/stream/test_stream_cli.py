@@ -80,3 +80,31 @@ def test_a_bad_flag_or_a_missing_input_is_one_line(
     assert result.exit_code != 0
     assert says in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.nats
+def test_process_and_status_read_jetstream_with_broker(tmp_path: Path, cli: CliRunner) -> None:
+    import uuid
+
+    from c360.stream.broker import JetStreamLanding
+
+    url = f"nats://127.0.0.1:4222/t{uuid.uuid4().hex[:12]}"
+    with JetStreamLanding(url) as broker:
+        broker.write("votes", 0, [*_votes(0, ["A", "B", "A"]), "junk"])
+        state = tmp_path / "state"
+        try:
+            result = cli.invoke(app, ["stream", "process", "--broker", url, "--landing",
+                                      str(state), "--once"], env=WIDE)  # fmt: skip
+            assert result.exit_code == 0, result.output
+            assert result.stdout.startswith("1 batches, 4 events, 3 counted (")
+            broker.write("votes", 4, _votes(4, ["B"]))  # published, not processed yet
+            result = cli.invoke(app, ["stream", "status", "--broker", url, "--landing",
+                                      str(state)], env=WIDE)  # fmt: skip
+        finally:
+            js = broker._connected()
+            for stream in ("votes", "events"):
+                broker._run(js.delete_stream(broker.stream_name(stream)))
+    assert result.exit_code == 0, result.output
+    lines = [" ".join(line.split()) for line in result.stdout.splitlines()]
+    assert f"JetStream {url}" in lines
+    assert "votes 5 4 1 0" in lines  # published, processed, lag, (no) files

@@ -1,8 +1,9 @@
 """``c360 stream``: ingest what the simulator serves, process it into the live tables, watch.
 
 c360 stream ingest  --source http://127.0.0.1:8361 --landing data/landing
-c360 stream process --landing data/landing --warehouse c360.duckdb --trigger 2s
-c360 stream status  --landing data/landing
+c360 stream process --landing data/landing --warehouse c360.duckdb --trigger 2s [--engine spark]
+c360 stream process --broker nats://127.0.0.1:4222 --landing data/landing   # from JetStream
+c360 stream status  --landing data/landing [--broker nats://127.0.0.1:4222]
 c360 stream top     --warehouse c360.duckdb
 """
 
@@ -29,6 +30,13 @@ stream_app = typer.Typer(
 
 LandingOpt = Annotated[
     Path, typer.Option(help="Landing zone folder (one file per poll).", file_okay=False)
+]
+BrokerOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Read from NATS JetStream (nats://HOST:4222); --landing then holds only the "
+        "processor's checkpoint."
+    ),
 ]
 WarehouseOpt = Annotated[
     str | None,
@@ -113,6 +121,7 @@ def process(
     engine: Annotated[
         str, typer.Option(help="Compute engine: duckdb, or spark (Structured Streaming).")
     ] = "duckdb",
+    broker: BrokerOpt = None,
     config: ConfigOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -127,11 +136,12 @@ def process(
         app = open_facade(config, {}, reporter)
         if not once:
             console.print(
-                f"processing {landing} every {trigger_s:g} s (Ctrl-C stops)", highlight=False
+                f"processing {broker or landing} every {trigger_s:g} s on {engine} (Ctrl-C stops)",
+                highlight=False,
             )
         report = app.stream_process(
             landing=landing, warehouse=warehouse, lake=lake, trigger_s=trigger_s, once=once,
-            max_seconds=max_seconds, engine=engine,
+            max_seconds=max_seconds, engine=engine, broker=broker,
         )  # fmt: skip
     rate = report.lines / report.seconds if report.seconds else 0.0
     console.print(
@@ -144,6 +154,7 @@ def process(
 @stream_app.command()
 def status(
     landing: LandingOpt = Path("data/landing"),
+    broker: BrokerOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     config: ConfigOpt = None,
     verbose: VerboseOpt = False,
@@ -152,11 +163,12 @@ def status(
     import json
 
     with RichReporter(verbose=verbose) as reporter, guard(verbose):
-        state = open_facade(config, {}, reporter).stream_status(landing=landing)
+        state = open_facade(config, {}, reporter).stream_status(landing=landing, broker=broker)
     if as_json:
         console.print_json(json.dumps(state, default=str))
         return
-    table = Table(box=box.SIMPLE, title=f"landing zone {landing}", title_justify="left")
+    title = f"JetStream {broker}" if broker else f"landing zone {landing}"
+    table = Table(box=box.SIMPLE, title=title, title_justify="left")
     for column in ("stream", "landed", "processed", "lag", "files"):
         table.add_column(column, justify="left" if column == "stream" else "right")
     for name, row in state["streams"].items():
