@@ -20,6 +20,8 @@ import pytest
 from _support import CLI, free_port, wait_until_up
 from c360.app import C360
 from c360.config import DEFAULT_APP_CATEGORIES, OTHER_CATEGORY
+from c360.stream.landing import LandingZone
+from c360.stream.process import read_status
 
 TOTAL = 12_000
 
@@ -57,21 +59,34 @@ def _truth(dump: Path) -> tuple[Counter[str], dict[str, tuple[int, int]]]:
     return Counter(votes.values()), usage
 
 
+#: Per engine: events served a second (the stream outlasts the kills of a processor that takes
+#: seconds to start) and the processor kills wanted.
+ENGINES = {"duckdb": (600, 4), "spark": (300, 3)}
+
+
+def _committed(landing: Path) -> int:
+    status = read_status(LandingZone(landing))
+    return int(status["batches"]) if status else 0
+
+
 @pytest.mark.slow
+@pytest.mark.parametrize("engine", ["duckdb", pytest.param("spark", marks=pytest.mark.spark)])
 def test_kill_9_of_the_ingester_and_the_processor_loses_and_doubles_nothing(
-    tmp_path: Path,
+    tmp_path: Path, engine: str
 ) -> None:
     port, dump = free_port(), tmp_path / "truth.jsonl"
     landing, lake, warehouse = tmp_path / "landing", tmp_path / "lake", tmp_path / "c360.duckdb"
+    rate, processor_kills = ENGINES[engine]
     simulator = _start(
-        "simulate", "--seed", 7, "--rate", 3000, "--total", TOTAL, "--faults", "--dump", dump,
+        "simulate", "--seed", 7, "--rate", rate, "--total", TOTAL, "--faults", "--dump", dump,
         "--port", port,
     )  # fmt: skip
     source = f"http://127.0.0.1:{port}"
     ingest = ["stream", "ingest", "--source", source, "--landing", landing]
     process = ["stream", "process", "--landing", landing, "--lake", lake,
-               "--warehouse", warehouse, "--trigger", "100ms"]  # fmt: skip
-    small_polls = {"C360__STREAM__POLL_COUNT": "200", "C360__STREAM__MAX_BATCH_EVENTS": "2000"}
+               "--warehouse", warehouse, "--trigger", "100ms", "--engine", engine]  # fmt: skip
+    small_polls = {"C360__STREAM__POLL_COUNT": "200", "C360__STREAM__MAX_BATCH_EVENTS": "2000",
+                   "C360__ENGINE__THREADS": "2"}  # fmt: skip
     rng = random.Random(17)
     try:
         wait_until_up(f"{source}/healthz", simulator)
@@ -80,12 +95,22 @@ def test_kill_9_of_the_ingester_and_the_processor_loses_and_doubles_nothing(
             "process": _start(*process, env=small_polls),
         }
         kills: Counter[str] = Counter()
-        while sum(kills.values()) < 8:
+        since = 0  # batches committed when the running processor started
+        deadline = time.monotonic() + 300
+        while kills["process"] < processor_kills or kills["ingest"] < 2:
+            assert time.monotonic() < deadline, f"kills so far: {dict(kills)}"
             time.sleep(rng.uniform(0.3, 1.5))
-            victim = rng.choice(sorted(running))
+            victims = ["ingest"]
+            # A processor is killed once it has committed a batch of its own (or the stream is
+            # over), at a random point after.
+            if _committed(landing) > since or running["ingest"].poll() == 0:
+                victims.append("process")
+            victim = rng.choice(victims)
             running[victim].send_signal(signal.SIGKILL)
             running[victim].wait()
             kills[victim] += 1
+            if victim == "process":
+                since = _committed(landing)
             args = ingest if victim == "ingest" else process
             running[victim] = _start(*args, env=small_polls)
         # The ingester ends once the source is done; the processor takes what is left.
@@ -98,8 +123,10 @@ def test_kill_9_of_the_ingester_and_the_processor_loses_and_doubles_nothing(
             if child.poll() is None:
                 child.kill()
                 child.wait()
-    app = C360()
-    app.stream_process(landing=landing, lake=lake, warehouse=str(warehouse), once=True)
+    app = C360(overrides={"engine": {"threads": 2}})
+    app.stream_process(
+        landing=landing, lake=lake, warehouse=str(warehouse), once=True, engine=engine
+    )
 
     votes, usage = _truth(dump)
     board = app.stream_leaderboard(warehouse=str(warehouse), limit=1000).to_pylist()
