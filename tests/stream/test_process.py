@@ -237,3 +237,29 @@ def test_a_warehouse_away_delays_the_publish_and_loses_nothing(tmp_path: Path) -
     zone.write("votes", 3, [_vote(4, "B")])
     app.stream_process(**where, once=True)
     assert _board(app, where["warehouse"]) == {"A": (2, 2, 2), "B": (2, 2, 2)}
+
+
+def test_ids_older_than_the_maximum_age_are_forgotten_and_their_repeats_still_not_counted(
+    tmp_path: Path,
+) -> None:
+    app = C360(overrides={"stream": {"max_age_s": 600}})
+    where = _app(tmp_path)[1]
+    zone = LandingZone(where["landing"])
+    zone.write("votes", 0, [_vote(1, "A", seconds=-1800), _vote(2, "B", seconds=-1700)])
+    app.stream_process(**where, once=True)
+    zone.write("votes", 2, [_vote(3, "A")])  # the clock moves 30 minutes on
+    app.stream_process(**where, once=True)
+    import duckdb
+
+    state = duckdb.connect(str(where["landing"] / "_checkpoint" / "state.duckdb"), read_only=True)
+    try:
+        kept = state.execute("SELECT record_id FROM seen_votes ORDER BY 1").fetchall()
+    finally:
+        state.close()
+    assert kept == [("v3",)]  # v1 and v2 are over 10 minutes behind the clock
+    zone.write("votes", 3, [_vote(1, "A", seconds=-1800)])  # v1 again
+    report = app.stream_process(**where, once=True)
+    assert report.counted == 0 and report.batches[0].quarantined == 1
+    assert {s: t for s, (t, _, _) in _board(app, where["warehouse"]).items()} == {"A": 2, "B": 1}
+    reasons = app.stream_status(landing=where["landing"])["processor"]["quarantine_reasons"]
+    assert reasons == {"too_old": 1}

@@ -60,6 +60,8 @@ CREATE TABLE IF NOT EXISTS offsets (stream VARCHAR PRIMARY KEY, next BIGINT NOT 
 CREATE TABLE IF NOT EXISTS clocks (stream VARCHAR PRIMARY KEY, latest TIMESTAMP);
 CREATE TABLE IF NOT EXISTS seen_votes (record_id VARCHAR NOT NULL);
 CREATE TABLE IF NOT EXISTS seen_events (record_id VARCHAR NOT NULL);
+ALTER TABLE seen_votes ADD COLUMN IF NOT EXISTS ts TIMESTAMP;
+ALTER TABLE seen_events ADD COLUMN IF NOT EXISTS ts TIMESTAMP;
 CREATE TABLE IF NOT EXISTS song_totals (song VARCHAR PRIMARY KEY, votes BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS vote_seconds (
     song VARCHAR NOT NULL, second TIMESTAMP NOT NULL, votes BIGINT NOT NULL,
@@ -146,6 +148,8 @@ class StreamProcessor:
                 f"cannot open the stream state in {landing.checkpoint}: {exc}"
             ) from exc
         self._unpublished = False
+        #: Per stream, the horizon of the last time old ids were forgotten.
+        self._forgotten: dict[str, datetime] = {}
         self.publish_pending()
 
     def close(self) -> None:
@@ -340,7 +344,7 @@ class StreamProcessor:
         valid = checked.filter(checked.reason.isnull())
         seen = con.table(f"seen_{stream}")
         new = self._materialize(f"new_{stream}", live.first_occurrences(valid, seen))
-        con.raw_sql(f"INSERT INTO seen_{stream} SELECT record_id FROM new_{stream}")
+        con.raw_sql(f"INSERT INTO seen_{stream} SELECT record_id, ts FROM new_{stream}")
         quarantined, valid_rows, counted = self._counts(stream)
         latest = bounds.clock
         # Later events of the batch move the clock; the watermark follows the new clock.
@@ -354,6 +358,7 @@ class StreamProcessor:
                 "SET latest = excluded.latest",
                 [stream, latest],
             )
+            self._forget(stream, latest - timedelta(seconds=self.settings.max_age_s))
         watermark = (latest or bounds.now) - timedelta(seconds=self.settings.lateness_s)
         late = con.con.execute(
             f"SELECT count(*) FROM new_{stream} WHERE ts < ?", [watermark]
@@ -376,6 +381,17 @@ class StreamProcessor:
         batch.counted += counted
         batch.duplicates += valid_rows - counted
         batch.by_stream[stream] = counted
+
+    def _forget(self, stream: str, horizon: datetime) -> None:
+        """Forget the ids of events older than ``horizon`` (the stream's clock minus the maximum
+        age, D97): a repeat of such an event is ``too_old`` whatever its id, so the ids kept
+        are a day of events, not the whole stream. Done when the horizon has moved by a
+        24th of the maximum age (an hour by default), not at every batch."""
+        last = self._forgotten.get(stream)
+        if last is not None and horizon - last < timedelta(seconds=self.settings.max_age_s / 24):
+            return
+        self.con.con.execute(f"DELETE FROM seen_{stream} WHERE ts < ?", [horizon])
+        self._forgotten[stream] = horizon
 
     def _counts(self, stream: str) -> tuple[int, int, int]:
         row = self.con.con.execute(
