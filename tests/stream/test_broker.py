@@ -131,3 +131,13 @@ def test_the_processor_reads_jetstream_and_counts_each_event_once(
     status = app.stream_status(landing=where["landing"], broker=broker)
     assert {s: v["lag"] for s, v in status["streams"].items()} == {"votes": 0, "events": 0}
     assert status["processor"]["quarantined"] > 0
+
+
+def test_a_processor_whose_broker_is_away_keeps_trying_and_once_says_so(tmp_path: Path) -> None:
+    away = "nats://127.0.0.1:1"
+    where = {"landing": tmp_path / "state", "broker": away, "lake": tmp_path / "lake",
+             "warehouse": str(tmp_path / "c360.duckdb")}  # fmt: skip
+    report = C360().stream_process(**where, trigger_s=0.2, max_seconds=1.0)  # not stopped
+    assert report.batches == []
+    with pytest.raises(ConnectionError, match=r"^cannot reach NATS at nats://127\.0\.0\.1:1: "):
+        C360().stream_process(**where, once=True)

@@ -148,6 +148,7 @@ class StreamProcessor:
                 f"cannot open the stream state in {landing.checkpoint}: {exc}"
             ) from exc
         self._unpublished = False
+        self._source_away = False
         #: Per stream, the horizon of the last time old ids were forgotten.
         self._forgotten: dict[str, datetime] = {}
         self.publish_pending()
@@ -174,7 +175,19 @@ class StreamProcessor:
         while not (stop is not None and stop.is_set()):
             tick = time.monotonic()
             self.publish_pending()
-            batch = self.process_batch()
+            try:
+                batch = self.process_batch()
+            except ConnectionError as exc:  # a broker away: nothing was read, nothing is lost
+                if once:
+                    raise
+                if not self._source_away:
+                    self.reporter.warn(f"{exc}; trying again at every trigger")
+                self._source_away = True
+                batch = None
+            else:
+                if self._source_away:
+                    self.reporter.info("the broker answers again")
+                self._source_away = False
             if batch is not None:
                 report.batches.append(batch)
                 self.reporter.info(
