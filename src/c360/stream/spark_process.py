@@ -12,6 +12,10 @@ batch takes, and a Spark batch is done again after a crash; the state says which
 counted, and a file counted before is left out of the batch that takes it again. So the
 output and what it was computed from are committed together, whichever of the two logs a
 ``kill -9`` interrupts.
+
+From NATS JetStream (``--broker``) the source is a Python data source (``spark_broker``) and
+the state's offsets (stream sequences) play the part of the files counted: a message below them
+is left out of a batch done again.
 """
 
 from __future__ import annotations
