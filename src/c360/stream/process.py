@@ -506,6 +506,11 @@ class StreamProcessor:
             self._unpublished = False
         return True
 
+    @property
+    def unpublished(self) -> bool:
+        """Whether the last publish failed (it is tried again)."""
+        return self._unpublished
+
     def publish_pending(self) -> None:
         """Publish the last committed batch when it was not (a crash, a warehouse away)."""
         last = self._last_batch()

@@ -62,8 +62,12 @@ class _Reader(DataSourceStreamReader):
         return dict(self.start)
 
     def latestOffset(self) -> dict[str, int]:
-        with JetStreamLanding(self.url) as broker:
-            last = {s: broker.last_sequence(s) for s in self.streams}
+        try:
+            with JetStreamLanding(self.url) as broker:
+                last = {s: broker.last_sequence(s) for s in self.streams}
+        except ConnectionError:
+            # The broker is away: no new data for now (the query goes on and asks again).
+            return dict(self.position)
         # A batch takes at most max_batch messages a stream.
         end = {s: min(last[s] + 1, self.position[s] + self.max_batch) for s in self.streams}
         self.position = {s: max(self.position[s], end[s]) for s in self.streams}

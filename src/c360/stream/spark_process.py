@@ -21,6 +21,7 @@ is left out of a batch done again.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -82,6 +83,8 @@ class SparkStreamProcessor:
         self.report = ProcessReport()
         #: The state's offsets after the last batch (read by ``run`` while batches run).
         self._reached: dict[str, int] = {}
+        #: Held while a batch (Spark's thread) or a publish (``run``'s) uses the state.
+        self._state_lock = threading.Lock()
 
     def close(self) -> None:
         self.engine.close()
@@ -148,6 +151,7 @@ class SparkStreamProcessor:
             while query.isActive:
                 if stop is not None and stop.is_set():
                     break
+                self._publish_again()
                 if until is not None and all(
                     self._reached.get(s, 1) >= end for s, end in until.items()
                 ):
@@ -164,10 +168,23 @@ class SparkStreamProcessor:
         self.report.seconds = time.monotonic() - started
         return self.report
 
+    def _publish_again(self) -> None:
+        """Publish the live tables again when the last publish failed (D96), between batches:
+        Spark runs a batch only when there is new data."""
+        if self.state.unpublished and self._state_lock.acquire(blocking=False):
+            try:
+                self.state.publish_pending()
+            finally:
+                self._state_lock.release()
+
     # -- one Spark batch --------------------------------------------------------------------
 
     def _files_batch(self, frame: DataFrame, spark_batch: int) -> None:
         """Count the files of one Spark batch that no committed batch counted."""
+        with self._state_lock:
+            self._count_files(frame, spark_batch)
+
+    def _count_files(self, frame: DataFrame, spark_batch: int) -> None:
         from pyspark.sql import functions as f
 
         # Each file is read once: the batch is kept while its files are listed and decoded. A
@@ -194,6 +211,10 @@ class SparkStreamProcessor:
     def _broker_batch(self, frame: DataFrame, spark_batch: int) -> None:
         """Count the messages of one Spark batch after the state's offsets (a batch done again
         after a crash finds its messages counted)."""
+        with self._state_lock:
+            self._count_messages(frame, spark_batch)
+
+    def _count_messages(self, frame: DataFrame, spark_batch: int) -> None:
         from pyspark.sql import functions as f
 
         offsets = self.state.offsets()
