@@ -41,8 +41,8 @@ if TYPE_CHECKING:
     from c360.serving.online import OnlinePublish
     from c360.serving.service import Service
     from c360.stream.ingest import IngestReport
-    from c360.stream.process import ProcessReport
     from c360.stream.spark_process import SparkStreamProcessor
+    from c360.stream.state import ProcessReport
 
 
 class C360:
@@ -473,7 +473,7 @@ class C360:
         messages in NATS JetStream instead of landed files; ``landing`` holds the checkpoint)."""
         from c360.stream.broker import JetStreamLanding
         from c360.stream.landing import LandingZone
-        from c360.stream.process import read_status
+        from c360.stream.state import read_status
 
         zone = LandingZone(landing)
         if broker is None and not zone.root.is_dir():

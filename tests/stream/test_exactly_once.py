@@ -21,7 +21,7 @@ from _support import CLI, free_port, wait_until_up
 from c360.app import C360
 from c360.config import DEFAULT_APP_CATEGORIES, OTHER_CATEGORY
 from c360.stream.landing import LandingZone
-from c360.stream.process import read_status
+from c360.stream.state import read_status
 
 TOTAL = 12_000
 

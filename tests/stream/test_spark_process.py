@@ -22,7 +22,7 @@ from _support import CLI
 from c360.app import C360
 from c360.generate.stream_events import EventSource, FaultRates
 from c360.stream.landing import LandingZone
-from c360.stream.process import read_status
+from c360.stream.state import read_status
 
 pytestmark = pytest.mark.spark
 

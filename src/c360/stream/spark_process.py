@@ -37,7 +37,7 @@ from c360.engines.spark_stream import VIEW_DECODE_SQL, VOTE_DECODE_SQL, landed_l
 from c360.errors import EngineError
 from c360.rules import live
 from c360.stream.landing import LandedFile, LandingZone
-from c360.stream.process import STREAMS, ProcessReport, StreamProcessor
+from c360.stream.state import STREAMS, ProcessReport, StreamState
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -72,9 +72,7 @@ class SparkStreamProcessor:
         self.settings = config.stream
         self.content = config.content
         self.reporter = reporter
-        self.state = StreamProcessor(
-            landing, config=config, reporter=reporter, lake=lake, sink=sink
-        )
+        self.state = StreamState(landing, config=config, reporter=reporter, lake=lake, sink=sink)
         try:
             self.engine = SparkEngine(config.engine, scratch=str(landing.checkpoint / "scratch"))
         except BaseException:
