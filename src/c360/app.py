@@ -41,8 +41,7 @@ if TYPE_CHECKING:
     from c360.serving.online import OnlinePublish
     from c360.serving.service import Service
     from c360.stream.ingest import IngestReport
-    from c360.stream.spark_process import SparkStreamProcessor
-    from c360.stream.state import ProcessReport
+    from c360.stream.state import Processor, ProcessReport
 
 
 class C360:
@@ -448,7 +447,7 @@ class C360:
         if engine not in ("duckdb", "spark"):
             raise ConfigError(f"{engine!r}: the stream processor runs on duckdb or spark")
         sink = create_sink(warehouse or self.config.paths.warehouse)
-        kind: type[StreamProcessor | SparkStreamProcessor] = StreamProcessor
+        kind: type[Processor] = StreamProcessor
         if engine == "spark":
             from c360.stream.spark_process import SparkStreamProcessor
 

@@ -4,7 +4,7 @@ event counted exactly once.
 Every trigger takes the landed files after the checkpoint (at most ``max_batch_events``), and
 in **one transaction** of its state database (DuckDB, under the landing zone's
 ``_checkpoint/``): decodes and validates them (the quarantine keeps each rejected line with its
-reason), drops ids counted before (every id ever counted is kept) and repeats inside the batch,
+reason), drops ids counted before (kept for the maximum age, D97) and repeats inside the batch,
 adds the rest to the running totals and the window state, and moves the checkpoint past the
 files. A ``kill -9`` at any point either loses the whole batch (it is done again) or none of it.
 
@@ -27,44 +27,19 @@ import pyarrow.compute as pc
 from c360.engines.duckdb import VIEW_DECODE_SQL, VOTE_DECODE_SQL
 from c360.rules import live
 from c360.stream.landing import LandedFile, LandingZone
-from c360.stream.state import STREAMS, BatchReport, ProcessReport, StreamState
+from c360.stream.state import STREAMS, BatchReport, Processor, ProcessReport
 
 if TYPE_CHECKING:
-    from c360.config import C360Config
-    from c360.console import Reporter
-    from c360.lake.layout import LakeLayout
-    from c360.sinks.base import Sink
     from c360.stream.broker import JetStreamLanding
 
 
-class StreamProcessor:
+class StreamProcessor(Processor):
     """Processes the landing zone's streams (or JetStream's) into the live tables on DuckDB."""
 
-    def __init__(
-        self,
-        landing: LandingZone,
-        *,
-        config: C360Config,
-        reporter: Reporter,
-        lake: LakeLayout,
-        sink: Sink | None = None,
-        broker: JetStreamLanding | None = None,
-    ) -> None:
-        self.landing = landing
-        self.broker = broker
-        self.settings = config.stream
-        self.reporter = reporter
-        self.state = StreamState(landing, config=config, reporter=reporter, lake=lake, sink=sink)
+    def __init__(self, landing: LandingZone, **where: Any) -> None:
+        super().__init__(landing, **where)
+        #: The broker was away at the last trigger (said once).
         self._source_away = False
-
-    def close(self) -> None:
-        self.state.close()
-
-    def __enter__(self) -> StreamProcessor:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -72,8 +47,6 @@ class StreamProcessor:
         self, *, trigger_s: float = 2.0, once: bool = False, max_seconds: float | None = None,
         stop: Any = None,
     ) -> ProcessReport:  # fmt: skip
-        """Process a micro-batch every ``trigger_s`` seconds (``once``: everything landed now,
-        then return), until ``max_seconds`` pass or ``stop`` (a ``threading.Event``) is set."""
         report = ProcessReport()
         started = time.monotonic()
         while not (stop is not None and stop.is_set()):
@@ -116,17 +89,18 @@ class StreamProcessor:
 
     def process_batch(self) -> BatchReport | None:
         """Commit one micro-batch and publish the live tables; None when nothing is landed."""
+        started = time.monotonic()
         offsets = self.state.offsets()
         limit = self.settings.max_batch_events
         if self.broker is not None:
-            return self._broker_batch(self.broker, offsets, limit)
+            return self._broker_batch(self.broker, offsets, limit, started=started)
         files = {s: self.landing.pending(s, offsets.get(s, 0), limit=limit) for s in STREAMS}
         if not any(files.values()):
             return None
-        return self._commit_lines(files, _read_lines(files))
+        return self._commit_lines(files, _read_lines(files), started=started)
 
     def _broker_batch(
-        self, broker: JetStreamLanding, offsets: Mapping[str, int], limit: int
+        self, broker: JetStreamLanding, offsets: Mapping[str, int], limit: int, *, started: float
     ) -> BatchReport | None:
         """A micro-batch of the messages after the checkpoint's sequence of each stream."""
         read = {s: broker.read(s, max(1, offsets.get(s, 1)), limit=limit) for s in STREAMS}
@@ -138,16 +112,17 @@ class StreamProcessor:
             s: [LandedFile(b.first, b.next, Path(broker.stream_name(s)))]
             for s, b in batches.items()
         }
-        return self._commit_lines(files, pa.concat_tables(b.lines for b in batches.values()))
+        lines = pa.concat_tables(b.lines for b in batches.values())
+        return self._commit_lines(files, lines, started=started)
 
     def _commit_lines(
-        self, files: Mapping[str, Sequence[LandedFile]], lines: pa.Table
+        self, files: Mapping[str, Sequence[LandedFile]], lines: pa.Table, *, started: float
     ) -> BatchReport:
         """Commit ``lines`` (``stream, file, line_no, line``), the lines of ``files``."""
         con = self.state.con.con
         con.register("landed_lines", lines)
         try:
-            return self.state.commit(files, self._check_landed)
+            return self.state.commit(files, self._check_landed, started=started)
         finally:
             con.unregister("landed_lines")
 

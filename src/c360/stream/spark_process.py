@@ -24,7 +24,7 @@ import json
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,42 +37,25 @@ from c360.engines.spark_stream import VIEW_DECODE_SQL, VOTE_DECODE_SQL, landed_l
 from c360.errors import EngineError
 from c360.rules import live
 from c360.stream.landing import LandedFile, LandingZone
-from c360.stream.state import STREAMS, ProcessReport, StreamState
+from c360.stream.state import STREAMS, Processor, ProcessReport
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
     from c360.config import C360Config
-    from c360.console import Reporter
-    from c360.lake.layout import LakeLayout
-    from c360.sinks.base import Sink
-    from c360.stream.broker import JetStreamLanding
 
 #: Spark's own checkpoint, inside the processor's folder.
 SPARK_CHECKPOINT = "spark"
 
 
-class SparkStreamProcessor:
-    """Processes the landing zone's streams into the live tables on Spark."""
+class SparkStreamProcessor(Processor):
+    """Processes the landing zone's streams (or JetStream's) into the live tables on Spark."""
 
-    def __init__(
-        self,
-        landing: LandingZone,
-        *,
-        config: C360Config,
-        reporter: Reporter,
-        lake: LakeLayout,
-        sink: Sink | None = None,
-        broker: JetStreamLanding | None = None,
-    ) -> None:
+    def __init__(self, landing: LandingZone, *, config: C360Config, **where: Any) -> None:
         from c360.engines.spark import SparkEngine
 
-        self.landing = landing
-        self.broker = broker
-        self.settings = config.stream
+        super().__init__(landing, config=config, **where)
         self.content = config.content
-        self.reporter = reporter
-        self.state = StreamState(landing, config=config, reporter=reporter, lake=lake, sink=sink)
         try:
             self.engine = SparkEngine(config.engine, scratch=str(landing.checkpoint / "scratch"))
         except BaseException:
@@ -86,20 +69,14 @@ class SparkStreamProcessor:
 
     def close(self) -> None:
         self.engine.close()
-        self.state.close()
-
-    def __enter__(self) -> SparkStreamProcessor:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+        super().close()
 
     def run(
         self, *, trigger_s: float = 2.0, once: bool = False, max_seconds: float | None = None,
         stop: Any = None,
     ) -> ProcessReport:  # fmt: skip
-        """Start the streaming query: a micro-batch every ``trigger_s`` seconds (``once``: what
-        is landed now, then return), until ``max_seconds`` pass or ``stop`` is set."""
+        """Start the streaming query (the file source, or JetStream's), with
+        :meth:`Processor.run`'s arguments."""
         from pyspark.sql import functions as f
 
         started = time.monotonic()
@@ -180,9 +157,9 @@ class SparkStreamProcessor:
     def _files_batch(self, frame: DataFrame, spark_batch: int) -> None:
         """Count the files of one Spark batch that no committed batch counted."""
         with self._state_lock:
-            self._count_files(frame, spark_batch)
+            self._count_files(frame, spark_batch, started=time.monotonic())
 
-    def _count_files(self, frame: DataFrame, spark_batch: int) -> None:
+    def _count_files(self, frame: DataFrame, spark_batch: int, *, started: float) -> None:
         from pyspark.sql import functions as f
 
         # Each file is read once: the batch is kept while its files are listed and decoded. A
@@ -202,7 +179,7 @@ class SparkStreamProcessor:
                 files[stream] = sorted(f for f in chosen if f.path.name not in done)
             names = [f.path.name for chosen in files.values() for f in chosen]
             named = frame.where(f.element_at(f.split("path", "/"), -1).isin(names))
-            self._count(spark_batch, files, landed_lines(named))
+            self._count(spark_batch, files, landed_lines(named), started=started)
         finally:
             frame.unpersist()
 
@@ -210,9 +187,9 @@ class SparkStreamProcessor:
         """Count the messages of one Spark batch after the state's offsets (a batch done again
         after a crash finds its messages counted)."""
         with self._state_lock:
-            self._count_messages(frame, spark_batch)
+            self._count_messages(frame, spark_batch, started=time.monotonic())
 
-    def _count_messages(self, frame: DataFrame, spark_batch: int) -> None:
+    def _count_messages(self, frame: DataFrame, spark_batch: int, *, started: float) -> None:
         from pyspark.sql import functions as f
 
         offsets = self.state.offsets()
@@ -232,7 +209,7 @@ class SparkStreamProcessor:
                 ]
                 for stream, low, high in ranges
             }
-            self._count(spark_batch, files, lines)
+            self._count(spark_batch, files, lines, started=started)
         finally:
             lines.unpersist()
         self._reached = self.state.offsets()
@@ -244,15 +221,16 @@ class SparkStreamProcessor:
         return {s: self.broker.last_sequence(s) + 1 for s in STREAMS}
 
     def _count(
-        self, spark_batch: int, files: Mapping[str, Sequence[LandedFile]], lines: DataFrame
-    ) -> None:
+        self, spark_batch: int, files: Mapping[str, Sequence[LandedFile]], lines: DataFrame,
+        *, started: float,
+    ) -> None:  # fmt: skip
         """Commit ``lines`` (``stream, file, line_no, line``: the lines of ``files``)."""
         if not any(files.values()):
             return
         lines.createOrReplaceTempView("landed_lines")
         check = _SparkCheck(self, lines)
         try:
-            batch = self.state.commit(files, check)
+            batch = self.state.commit(files, check, started=started)
         finally:
             check.release()
         self.report.batches.append(batch)
@@ -285,8 +263,8 @@ class _SparkCheck:
             # Kept: the batch's latest event time is read from it, then every row.
             decoded = self.session.sql(sql.replace("{relation}", "landed_lines")).persist()
             self._cached.append(decoded)
-            latest_allowed = now + timedelta(seconds=processor.settings.max_future_s)
-            found = decoded.where(f.col("ts") <= f.lit(latest_allowed)).agg(f.max("ts")).first()
+            latest = f.lit(state.latest_allowed(now))
+            found = decoded.where(f.col("ts") <= latest).agg(f.max("ts")).first()
         bounds = state.bounds(now=now, clock=clock, found=found[0] if found else None)
         decoded.createOrReplaceTempView(f"decoded_{stream}")
         checked = live.validate_stream(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from c360.console import Reporter
     from c360.lake.layout import LakeLayout
     from c360.sinks.base import Sink
+    from c360.stream.broker import JetStreamLanding
 
 #: Streams and the rules that validate them.
 STREAMS = ("votes", "events")
@@ -159,15 +161,18 @@ class StreamState:
 
     # -- one micro-batch --------------------------------------------------------------------
 
-    def commit(self, files: Mapping[str, Sequence[LandedFile]], check: Check) -> BatchReport:
+    def commit(
+        self, files: Mapping[str, Sequence[LandedFile]], check: Check, *, started: float
+    ) -> BatchReport:
         """Count ``files`` as one micro-batch, in one transaction of the state, and publish.
 
         Args:
             files: the landed files of the batch, per stream.
             check: leaves each stream's validated lines in ``checked_<stream>`` (the columns of
                 ``rules.live.validate_stream``) and returns the bounds it validated with.
+            started: when the batch began (``time.monotonic()``, before its lines were read):
+                the batch's ``seconds`` count from there.
         """
-        started = time.monotonic()
         batch = BatchReport(batch_id=self._last_batch() + 1)
         batch.files = sum(len(f) for f in files.values())
         con = self.con
@@ -226,14 +231,17 @@ class StreamState:
     ) -> live.Bounds:
         """Validate the lines ``decode_sql`` decodes (DuckDB) into ``checked_<stream>``."""
         decoded = self._temp(f"decoded_{stream}", decode_sql)
-        latest_allowed = now + timedelta(seconds=self.settings.max_future_s)
         found = self.con.con.execute(
-            f"SELECT max(ts) FROM decoded_{stream} WHERE ts <= ?", [latest_allowed]
+            f"SELECT max(ts) FROM decoded_{stream} WHERE ts <= ?", [self.latest_allowed(now)]
         ).fetchone()
         bounds = self.bounds(now=now, clock=clock, found=found[0] if found else None)
         checked = live.validate_stream(stream, decoded, bounds=bounds, content=self.config.content)
         self._materialize(f"checked_{stream}", checked)
         return bounds
+
+    def latest_allowed(self, now: datetime) -> datetime:
+        """The latest event time a batch begun at ``now`` accepts (later: ``future_timestamp``)."""
+        return now + timedelta(seconds=self.settings.max_future_s)
 
     def bounds(
         self, *, now: datetime, clock: datetime | None, found: datetime | None
@@ -244,7 +252,7 @@ class StreamState:
         latest = max(candidates) if candidates else None
         s = self.settings
         return live.Bounds(
-            latest_allowed=now + timedelta(seconds=s.max_future_s),
+            latest_allowed=self.latest_allowed(now),
             oldest_allowed=(latest or now) - timedelta(seconds=s.max_age_s),
             clock=latest,
             now=now,
@@ -348,9 +356,6 @@ class StreamState:
 
     def offsets(self) -> dict[str, int]:
         """Per stream, the position (or sequence) the next batch begins at."""
-        return self._offsets()
-
-    def _offsets(self) -> dict[str, int]:
         rows = self.con.con.execute("SELECT stream, next FROM offsets").fetchall()
         return {str(r[0]): int(r[1]) for r in rows}
 
@@ -478,3 +483,41 @@ def read_status(landing: LandingZone) -> dict[str, Any] | None:
     if not path.exists():
         return None
     return dict(json.loads(path.read_text()))
+
+
+class Processor(ABC):
+    """A stream processor on one engine: which lines each micro-batch takes and how they are
+    decoded and validated; the counting is its :class:`StreamState`'s."""
+
+    def __init__(
+        self,
+        landing: LandingZone,
+        *,
+        config: C360Config,
+        reporter: Reporter,
+        lake: LakeLayout,
+        sink: Sink | None = None,
+        broker: JetStreamLanding | None = None,
+    ) -> None:
+        self.landing = landing
+        self.broker = broker
+        self.settings = config.stream
+        self.reporter = reporter
+        self.state = StreamState(landing, config=config, reporter=reporter, lake=lake, sink=sink)
+
+    @abstractmethod
+    def run(
+        self, *, trigger_s: float = 2.0, once: bool = False, max_seconds: float | None = None,
+        stop: Any = None,
+    ) -> ProcessReport:  # fmt: skip
+        """Process a micro-batch every ``trigger_s`` seconds (``once``: what is landed now,
+        then return), until ``max_seconds`` pass or ``stop`` (a ``threading.Event``) is set."""
+
+    def close(self) -> None:
+        self.state.close()
+
+    def __enter__(self) -> Processor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
