@@ -676,7 +676,10 @@ def test_daily_app_usage_row_count(app_usage: Rows) -> None:
 
 @pytest.fixture(scope="module")
 def active_contracts(duck: Any, usage_cat_expr: ir.Table) -> dict[date, dict[str, Any]]:
-    return {r["date"]: r for r in run(duck, daily_active_contracts(usage_cat_expr))}
+    return {
+        r["date"]: r
+        for r in run(duck, daily_active_contracts(totals.contract_day_totals(usage_cat_expr)))
+    }
 
 
 @pytest.mark.parametrize(
@@ -702,7 +705,7 @@ def test_daily_active_contracts_with_no_profiled_contract(execute: Execute) -> N
         usage(rows_table([(D1, B, M3, "APP", 5), (D1, A, M1, "WEIRD", 9)])),
         DEFAULT_APP_CATEGORIES,
     )
-    assert execute(daily_active_contracts(usage_cat)) == [
+    assert execute(daily_active_contracts(totals.contract_day_totals(usage_cat))) == [
         {"date": D1, "active_contracts": 2, "profiled_contracts": 0}
     ]
 

@@ -49,11 +49,16 @@ PARTIALS: dict[str, Callable[[ir.Table], ir.Table]] = {
     "device_pairs": totals.device_day_pairs,
     "daily_category_usage": star.daily_category_usage,
     "daily_app_usage": star.daily_app_usage,
+}
+#: Per-date partials computed from the contract-day totals (``contract_totals``) instead.
+FROM_CONTRACT_DAYS: dict[str, Callable[[ir.Table], ir.Table]] = {
     "daily_active_contracts": star.daily_active_contracts,
 }
 FACT = "fact_usage"
+#: Every per-date partial.
+SILVER_PARTIALS = (*PARTIALS, *FROM_CONTRACT_DAYS)
 #: Every kind of per-date file in ``silver/content``.
-SILVER_KINDS = frozenset({"ids", "losers", "cross_losers", *PARTIALS})
+SILVER_KINDS = frozenset({"ids", "losers", "cross_losers", *SILVER_PARTIALS})
 
 
 def fact_partition(day: date) -> int:
@@ -269,7 +274,7 @@ class ContentDates:
             for g in groups
             if dates.get(g.key, {}).get("version") != versions[g.key]
             or not self.layout.partition(FACT, g.day).exists()
-            or not all(self.layout.silver(name, g.day).exists() for name in PARTIALS)
+            or not all(self.layout.silver(name, g.day).exists() for name in SILVER_PARTIALS)
         ]
         self.reporter.stage("build", total=len(todo))
         for chunk in self._passes(todo):
@@ -301,8 +306,13 @@ class ContentDates:
             "_part",
             {fact_partition(g.day): self.layout.partition(FACT, g.day) for g in chunk},
         )
-        for name, rule in PARTIALS.items():
-            partial = rule(usage)
+        partials = {name: rule(usage) for name, rule in PARTIALS.items()}
+        # Stored once: a partial of its own, and the input of the partials derived from it.
+        contract_days = partials["contract_totals"] = self.engine.materialize(
+            partials["contract_totals"], "contract_days_pass"
+        )
+        partials.update({name: rule(contract_days) for name, rule in FROM_CONTRACT_DAYS.items()})
+        for name, partial in partials.items():
             targets = {g.day: self.layout.silver(name, g.day) for g in chunk}
             daily = name in DAILY_SUMMARY_TABLES
             if daily:
