@@ -26,8 +26,9 @@ if TYPE_CHECKING:
     from c360.config import EngineConfig
     from c360.io.files import SearchDay, SourceFile
 
-# One parse per line: json_valid guards json_transform (which raises on malformed text), and the
-# CASE only runs the transform on valid lines. String fields come back as text, TotalDuration as
+# One parse per line: TRY turns json_transform's error on malformed text into NULL (measured on a
+# 1.6 M-line SF1 day: 0.93 s against 1.17 s with a json_valid guard, which parses each line a
+# second time; every line decodes the same, D99). String fields come back as text, TotalDuration as
 # raw JSON so its JSON type (integer vs "12" vs 12.0) can be checked. The rare rows whose fields
 # are all null get a second look to tell a non-object `_source` from an empty one.
 # No row_number(): every line, blank ones included (the CSV reader yields them as NULL), comes out
@@ -50,7 +51,7 @@ FROM (
     SELECT
         *,
         coalesce(strlen(line) > {max_line}, FALSE) AS too_long,
-        CASE WHEN NOT too_long AND json_valid(line) THEN json_transform(line, '{shape}') END AS j,
+        CASE WHEN NOT too_long THEN TRY(json_transform(line, '{shape}')) END AS j,
         j IS NOT NULL AS json_ok,
         CASE
             WHEN j IS NULL OR j['_source'] IS NULL THEN FALSE
@@ -217,9 +218,16 @@ _INTEGER_TYPES = {
 }
 
 
-#: The rules' surrogate-key function: the MD5's first hex digits read as a hexadecimal BIGINT.
+#: The rules' surrogate-key function: the MD5's first hex digits read as a BIGINT, without
+#: forming text. ``md5_number`` is the digest read little-endian, so its low 64 bits byte-swapped
+#: are the digest's first 16 hex digits read as a number; the shift keeps ``KEY_DIGITS`` of them.
+#: (Measured on a 1.6 M-line SF1 day: the fact partition's two keys 0.40 s → 0.25 s, against
+#: ``CAST('0x' || md5(x)[1:15] AS BIGINT)``; DuckDB computes the repeated ``md5_number`` once.)
+_LOW_64 = "CAST(md5_number(x) & 18446744073709551615::UHUGEINT AS UBIGINT)"
+_BYTE_SWAPPED = " | ".join(f"((({{v}} >> {8 * i}) & 255) << {56 - 8 * i})" for i in range(8))
 KEY_FUNCTION_SQL = (
-    f"CREATE OR REPLACE MACRO {KEY_FUNCTION}(x) AS CAST('0x' || md5(x)[1:{KEY_DIGITS}] AS BIGINT)"
+    f"CREATE OR REPLACE MACRO {KEY_FUNCTION}(x) AS "
+    f"CAST(({_BYTE_SWAPPED.format(v=_LOW_64)}) >> {64 - 4 * KEY_DIGITS} AS BIGINT)"
 )
 
 
