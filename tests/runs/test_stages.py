@@ -4,6 +4,7 @@ alone on a lake, in order, and together they give what ``run()`` gives."""
 from __future__ import annotations
 
 import json
+from collections.abc import Collection, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,10 +15,16 @@ import pytest
 
 from _support import TOLERANT, content_line, write_day, write_search_day
 from c360.app import C360
+from c360.catalog import TABLES
 from c360.config import load_config
+from c360.console import NullReporter
+from c360.context import RunRequest
 from c360.errors import InputError, QualityError
 from c360.generate.dataset import GenerateReport
 from c360.lake.layout import LakeLayout
+from c360.runs.batch import open_run, run_stages
+from c360.sinks.base import TableFiles
+from c360.sinks.duckdb import DuckDBSink
 
 D1, D2, D3 = date(2022, 4, 1), date(2022, 4, 2), date(2022, 4, 3)
 #: Columns that differ between two runs of the same data by design.
@@ -180,3 +187,38 @@ def test_search_days_missing_at_the_edges_of_the_window_are_reported(tmp_path: P
     assert missing["search_missing_days"].observed == 2.0
     assert missing["search_missing_days"].subject == "20220401, 20220403"
     assert missing["search_missing_days"].stage == "ingest"
+
+
+class _RecordingSink(DuckDBSink):
+    """The DuckDB warehouse, remembering which keys a publish was told were checked."""
+
+    unique: set[str] | None = None
+
+    def publish(self, tables: Mapping[str, TableFiles], *, unique: Collection[str] = ()) -> Any:
+        self.unique = set(unique)
+        return super().publish(tables, unique=unique)
+
+
+def test_publish_skips_only_the_keys_the_check_stage_found_unique(
+    generated: GenerateReport, tmp_path: Path
+) -> None:
+    """The warehouse does not group again the keys the check stage checked in the same files;
+    the run's records (not checked by it) keep their key check in the sink."""
+    config = load_config(env={}, overrides=TOLERANT)
+    request = RunRequest(lake=tmp_path / "lake", content=generated.content_dir)
+    sink = _RecordingSink(str(tmp_path / "w.duckdb"))
+    lake = LakeLayout(tmp_path / "lake")
+    with open_run(
+        request, lake=lake, config=config, reporter=NullReporter(), command="test", sink=sink
+    ) as ctx:
+        report = run_stages(ctx)
+        checked = {
+            r.table_name
+            for r, _ in ctx.quality.results
+            if r.check == "primary_key" and r.status == "pass"
+        }
+    assert report.status == "succeeded"
+    keyed = {name for name in report.tables if TABLES.get(name) and TABLES[name].primary_key}
+    assert sink.unique == checked
+    assert {"customer_content_stats", "dim_contract", "dim_device"} <= checked
+    assert "pipeline_runs" in keyed - checked, "run records are still checked by the sink"

@@ -131,3 +131,14 @@ def test_a_failed_publish_keeps_the_previous_partitions(tmp_path: Path) -> None:
     # The partition record was rolled back too: the next good publish loads day 2.
     sink.publish({"fact_usage": Partitioned("date_key", {1: day1, 2: day2}), "top_apps": top})
     assert _fact(sink) == [(1, 10), (2, 20)]
+
+
+def test_keys_the_run_found_unique_are_not_grouped_again(tmp_path: Path) -> None:
+    """``unique`` names tables whose key the run's checks found unique in these very files: the
+    sink does not group them again (so a duplicate there would pass); every other table with a
+    key is still checked."""
+    sink = DuckDBSink(str(tmp_path / "w.duckdb"))
+    doubled = _parquet(tmp_path / "t.parquet", {"app_name": ["VOD", "VOD"], "rank": [1, 2]})
+    assert sink.publish({"top_apps": doubled}, unique={"top_apps"}) == {"top_apps": 2}
+    with pytest.raises(SinkError, match=r"top_apps: duplicate key"):
+        sink.publish({"top_apps": doubled}, unique={"dim_date"})

@@ -9,7 +9,7 @@ contract says of it (keys and counts are integers).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 import pyarrow as pa
@@ -99,9 +99,11 @@ def test_every_published_column_has_the_type_of_its_arrow_type_and_contract(
     published: dict[str, pa.Schema] = {}
     publish = ServerSink.publish
 
-    def recording(sink: ServerSink, tables: Mapping[str, TableFiles]) -> dict[str, int]:
+    def recording(
+        sink: ServerSink, tables: Mapping[str, TableFiles], *, unique: Collection[str] = ()
+    ) -> dict[str, int]:
         published.update({name: _schema(files) for name, files in tables.items()})
-        return publish(sink, tables)
+        return publish(sink, tables, unique=unique)
 
     monkeypatch.setattr(ServerSink, "publish", recording)
     facade = C360(config=load_config(env={}, overrides={"quality.allow_failures": True}))

@@ -25,7 +25,7 @@ from c360.lake.layout import LakeLayout
 from c360.lake.ledger import Ledger, write_atomic
 from c360.quality.outputs import check_outputs
 from c360.quality.runner import QualityRunner
-from c360.reports import RunReport
+from c360.reports import PASS, RunReport
 from c360.runs.records import new_run_id, write_records
 from c360.runs.stage import stage
 from c360.runs.state import (
@@ -79,8 +79,11 @@ def publish(ctx: RunContext) -> None:
     tables: dict[str, TableFiles] = dict(ctx.outputs)
     tables["ingested_files"] = write_atomic(ctx.ledger.table(), ctx.lake.gold("ingested_files"))
     tables.update(write_records(ctx, history=False))
+    # Keys the check stage found unique in these files need no second look in the warehouse.
+    results = [r for r, _ in ctx.quality.results]
+    unique = {r.table_name for r in results if r.check == "primary_key" and r.status == PASS}
     ctx.reporter.stage("publish", total=1)
-    ctx.report.tables = ctx.sink.publish(tables)
+    ctx.report.tables = ctx.sink.publish(tables, unique=unique)
     ctx.reporter.advance(ctx.sink.describe())
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from abc import abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -154,7 +154,10 @@ class ServerSink(Sink):
 
     # -- publish --------------------------------------------------------------------------
 
-    def publish(self, tables: Mapping[str, TableFiles]) -> dict[str, int]:
+    def publish(
+        self, tables: Mapping[str, TableFiles], *, unique: Collection[str] = ()
+    ) -> dict[str, int]:
+        # ``unique`` changes nothing here: the staged tables declare their keys.
         with self.connection() as con:
             self._create_partitions_table(con)
             existing = self.existing_tables(con)

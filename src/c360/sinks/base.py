@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -104,8 +104,15 @@ class Sink(ABC):
         self.url = url
 
     @abstractmethod
-    def publish(self, tables: Mapping[str, TableFiles]) -> dict[str, int]:
-        """Replace each named table with the rows of its Parquet file(s); return rows per table."""
+    def publish(
+        self, tables: Mapping[str, TableFiles], *, unique: Collection[str] = ()
+    ) -> dict[str, int]:
+        """Replace each named table with the rows of its Parquet file(s); return rows per table.
+
+        ``unique`` names tables whose primary key was found unique in these very files (a run's
+        check stage): a sink that checks keys with a query of its own need not check them again.
+        A sink whose tables declare their keys enforces them regardless.
+        """
 
     @abstractmethod
     def publish_live(self, tables: Mapping[str, Path]) -> None:
