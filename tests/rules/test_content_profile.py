@@ -25,6 +25,8 @@ from c360.rules.content import (
     duplicate_losers,
     id_hash_counts,
     level_activeness,
+    newly_repeated_hashes,
+    repeated_hashes,
 )
 
 Execute = Callable[..., list[dict[str, Any]]]
@@ -725,3 +727,24 @@ def test_losers_within_date_from_stored_counts(duck: Any, case: str) -> None:
     assert stored == losers(duplicate_losers(table, within_date=True))
     with pytest.raises(ValueError, match="per date"):
         duplicate_losers(table, counts=counts)
+
+
+#: Stacked per-date hashes (each date's hashes distinct): 1 on one date, 2 on two, 3 on three,
+#: 4 twice with a hash of 0 between them in order, 5 on one date.
+IDS_ROWS = [
+    (D1, 1), (D1, 2), (D2, 2), (D1, 3), (D2, 3), (D3, 3), (D1, 4), (D3, 4), (D2, 0), (D3, 5),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("in_one_order", [False, True], ids=["grouped", "in-one-order"])
+def test_repeated_hashes_are_those_on_more_than_one_date(duck: Any, in_one_order: bool) -> None:
+    ids = ibis.memtable(
+        {"date": [d for d, _ in IDS_ROWS], "h": [h for _, h in IDS_ROWS]},
+        schema={"date": "date", "h": "int64"},
+    )
+    got = duck.to_pyarrow(repeated_hashes(ids, in_one_order=in_one_order)).column("h").to_pylist()
+    assert sorted(got) == [2, 3, 4], "each repeated hash once, however many dates hold it"
+    new = ids.filter(ids.date == D3)
+    old = ids.filter(ids.date != D3)
+    added = newly_repeated_hashes(new, old, in_one_order=in_one_order)
+    assert sorted(duck.to_pyarrow(added).column("h").to_pylist()) == [3, 4]

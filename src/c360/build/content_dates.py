@@ -206,16 +206,19 @@ class ContentDates:
         current = {g.key: g.files_version for g in groups}
         path = self.layout.repeated_ids
         unchanged = all(current.get(key) == version for key, version in stored.items())
+        in_one_order = self.engine.sorts_whole_tables
         if stored and unchanged and path.exists():
             new = [g for g in groups if g.key not in stored]
             if not new:
                 return self._count(path)
             old = [g for g in groups if g.key in stored]
-            added = content_rules.newly_repeated_hashes(self._ids_of(new), self._ids_of(old))
+            added = content_rules.newly_repeated_hashes(
+                self._ids_of(new), self._ids_of(old), in_one_order=in_one_order
+            )
             previous = self.engine.read_parquet([path])
             expr = previous.union(added, distinct=True)
         else:
-            expr = content_rules.repeated_hashes(self._ids_of(groups))
+            expr = content_rules.repeated_hashes(self._ids_of(groups), in_one_order=in_one_order)
         # Computed into the engine first: the file being replaced may be one of the inputs.
         stored_expr = self.engine.materialize(expr, "repeated_hashes")
         rows = self.engine.write_parquet(stored_expr, path)

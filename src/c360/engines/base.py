@@ -44,6 +44,9 @@ class Engine(ABC):
     #: that numbers lines itself across one read of many files (Spark) decodes every new file of
     #: a run in one read and writes their bronze files in one job.
     files_per_read: ClassVar[int] = 1
+    #: A window over a whole table in one order runs in parallel (an in-process engine sorts it
+    #: with every thread); on a cluster it would run in one task, so the rules group instead.
+    sorts_whole_tables: ClassVar[bool] = False
 
     def __init__(self, config: EngineConfig, *, scratch: str | None = None) -> None:
         self.config = config

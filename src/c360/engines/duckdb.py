@@ -256,6 +256,7 @@ class DuckDBEngine(Engine):
     #: partitioned writes and larger hash tables than they save).
     dates_per_pass = 31
     lines_per_pass = 2_000_000
+    sorts_whole_tables = True
 
     def __init__(self, config: EngineConfig, *, scratch: str | None = None) -> None:
         super().__init__(config, scratch=scratch)
