@@ -46,7 +46,7 @@ SELECT
     too_long,
     line AS raw,
     {encoding_ok} AS encoding_ok,
-    * EXCLUDE (line, j, too_long{exclude})
+    * EXCLUDE (line, j, too_long, duration_text{exclude})
 FROM (
     SELECT
         *,
@@ -70,10 +70,13 @@ FROM (
                 THEN j['_source']['AppName']
             WHEN json_type(line, '$._source.AppName') = 'VARCHAR' THEN j['_source']['AppName']
         END AS app_name,
-        coalesce(json_type(j['_source']['TotalDuration']) IN ('UBIGINT', 'BIGINT'), FALSE)
-            AS duration_is_int,
-        CASE WHEN duration_is_int THEN TRY_CAST(j['_source']['TotalDuration'] AS BIGINT) END
-            AS duration
+        -- The JSON integers json_type calls UBIGINT or BIGINT, read from the value's JSON text
+        -- instead of parsing it twice more (json_type, then a JSON cast): ~0.2 s a day (D102).
+        CAST(j['_source']['TotalDuration'] AS VARCHAR) AS duration_text,
+        coalesce(regexp_full_match(duration_text, '-?(0|[1-9][0-9]*)')
+            AND TRY_CAST(duration_text AS HUGEINT)
+                BETWEEN -9223372036854775808 AND 18446744073709551615, FALSE) AS duration_is_int,
+        CASE WHEN duration_is_int THEN TRY_CAST(duration_text AS BIGINT) END AS duration
     FROM {relation}
 )
 """
