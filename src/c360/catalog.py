@@ -85,6 +85,10 @@ class TableSpec:
     per_window_day: bool = False
     #: The group of tables it is handled with, if any.
     group: Group | None = None
+    #: A table whose rows are this table's rows one for one, with these columns among its own
+    #: (built from this table's file in the same run). A warehouse publishing both may expose
+    #: this one as a view of that one instead of storing its rows twice (D103).
+    projected_by: str | None = None
 
     def allowed_values(self, config: C360Config) -> dict[str, tuple[object, ...]]:
         """Column → its allowed values under ``config``, for the columns with a domain."""
@@ -112,6 +116,7 @@ TABLES: dict[str, TableSpec] = {
                 "monetary_score": "rfm_score",
             },
             non_negative=("total_duration", "active_days", "recency_days", "devices"),
+            projected_by="customer_360",
         ),
         TableSpec(
             "fact_usage",

@@ -245,6 +245,26 @@ def test_known_customer_profile(known_run: tuple[Path, RunReport]) -> None:
     ]  # fmt: skip
 
 
+def test_the_warehouse_profile_is_the_lake_profile_through_a_view(
+    known_run: tuple[Path, RunReport],
+) -> None:
+    """The DuckDB warehouse stores the profile once, inside ``customer_360``, and exposes
+    ``customer_content_stats`` as a view of it (D103): same rows, columns and types as the
+    lake's table."""
+    root, _ = known_run
+    lake = root / "lake" / "gold" / "customer_content_stats.parquet"
+    with _warehouse(root) as con:
+        kind = con.sql(
+            "SELECT table_type FROM information_schema.tables "
+            "WHERE table_name = 'customer_content_stats'"
+        ).fetchall()
+        served = con.sql("SELECT * FROM customer_content_stats ORDER BY contract").to_arrow_table()
+        stored = con.sql(f"SELECT * FROM '{lake}' ORDER BY contract").to_arrow_table()
+    assert kind == [("VIEW",)]
+    assert served.num_rows == 3
+    assert served.equals(stored)
+
+
 def test_known_durations_are_integer_seconds(known_run: tuple[Path, RunReport]) -> None:
     """Seconds are JSON integers (SPEC 2.1); their sums must stay integers in the warehouse."""
     root, _ = known_run

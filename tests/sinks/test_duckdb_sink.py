@@ -142,3 +142,70 @@ def test_keys_the_run_found_unique_are_not_grouped_again(tmp_path: Path) -> None
     assert sink.publish({"top_apps": doubled}, unique={"top_apps"}) == {"top_apps": 2}
     with pytest.raises(SinkError, match=r"top_apps: duplicate key"):
         sink.publish({"top_apps": doubled}, unique={"dim_date"})
+
+
+def _profile_files(tmp_path: Path, *, rows: int = 2) -> tuple[Path, Path]:
+    """A ``customer_content_stats`` file and a ``customer_360`` file that holds its rows."""
+    stats = {"contract": [f"C{i}" for i in range(rows)], "active_days": list(range(1, rows + 1))}
+    profile = _parquet(tmp_path / f"stats{rows}.parquet", stats)
+    unified = _parquet(
+        tmp_path / f"c360_{rows}.parquet", {**stats, "user_id": [f"u{i}" for i in range(rows)]}
+    )
+    return profile, unified
+
+
+def _kinds(path: Path) -> dict[str, str]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        rows = con.execute("SELECT table_name, table_type FROM information_schema.tables")
+        return {str(name): str(kind) for name, kind in rows.fetchall() if name[0] != "_"}
+    finally:
+        con.close()
+
+
+def test_a_table_held_by_another_is_published_as_its_view(tmp_path: Path) -> None:
+    """``customer_content_stats`` is a view of ``customer_360`` when both are published (its
+    rows and columns are in it, D103); alone, or with a file that does not hold its rows, it is
+    a table again. Readers see the same rows either way."""
+    path = tmp_path / "w.duckdb"
+    sink = DuckDBSink(str(path))
+    profile, unified = _profile_files(tmp_path)
+    counts = sink.publish({"customer_content_stats": profile, "customer_360": unified})
+    assert counts == {"customer_content_stats": 2, "customer_360": 2}
+    assert _kinds(path) == {"customer_content_stats": "VIEW", "customer_360": "BASE TABLE"}
+    assert sink.read("customer_content_stats").to_pylist() == pq.read_table(profile).to_pylist()
+    assert "customer_content_stats" in sink.tables()
+
+    # customer_360 republished alone (a reclassification): the view reads its new rows.
+    _, wider = _profile_files(tmp_path, rows=3)
+    sink.publish({"customer_360": wider})
+    assert sink.read("customer_content_stats").num_rows == 3
+
+    # Alone, the profile is stored as a table; published with a customer_360 that has other
+    # rows (here one more), too.
+    assert sink.publish({"customer_content_stats": profile}) == {"customer_content_stats": 2}
+    assert _kinds(path)["customer_content_stats"] == "BASE TABLE"
+    sink.publish({"customer_content_stats": profile, "customer_360": wider})
+    assert _kinds(path)["customer_content_stats"] == "BASE TABLE"
+    assert sink.read("customer_content_stats").to_pylist() == pq.read_table(profile).to_pylist()
+
+    # And a view again, with its comment, the next time both match.
+    sink.publish({"customer_content_stats": profile, "customer_360": unified})
+    assert _kinds(path)["customer_content_stats"] == "VIEW"
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        comment = con.execute(
+            "SELECT comment FROM duckdb_views() WHERE view_name = 'customer_content_stats'"
+        ).fetchone()
+    finally:
+        con.close()
+    assert comment is not None and comment[0].startswith("One row per contract")
+
+
+def test_a_view_needs_each_column_with_its_type(tmp_path: Path) -> None:
+    sink = DuckDBSink(str(tmp_path / "w.duckdb"))
+    profile = _parquet(tmp_path / "p.parquet", {"contract": ["C1"], "active_days": [3]})
+    other_type = _parquet(tmp_path / "u.parquet", {"contract": ["C1"], "active_days": [3.0]})
+    sink.publish({"customer_content_stats": profile, "customer_360": other_type})
+    assert _kinds(tmp_path / "w.duckdb")["customer_content_stats"] == "BASE TABLE"
+    assert sink.read("customer_content_stats").to_pylist() == [{"contract": "C1", "active_days": 3}]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from c360.catalog import TABLES
 from c360.errors import OutputError, SinkError, TransientError
@@ -32,6 +33,32 @@ def _scan(paths: list[Path]) -> str:
     """``read_parquet`` of the files; folders named ``date=…`` add no inferred column."""
     listing = ", ".join(_lit(str(p)) for p in paths)
     return f"read_parquet([{listing}], hive_partitioning = false)"
+
+
+def _views(tables: Mapping[str, TableFiles]) -> dict[str, str]:
+    """Tables of this publish to expose as views (name → the table it is a view of): those whose
+    catalog entry names a table that holds their rows (:attr:`TableSpec.projected_by`), when that
+    table is published too and its file has as many rows and each of their columns, same type.
+
+    On an SF1 month this saves storing ``customer_content_stats`` a second time inside
+    ``customer_360`` (2.1 M rows, ~1.7 s of every publish; D103).
+    """
+    views: dict[str, str] = {}
+    for name, files in tables.items():
+        spec = TABLES.get(name)
+        table = spec.projected_by if spec is not None else None
+        other = tables.get(table) if table is not None else None
+        if table is None or not isinstance(files, Path) or not isinstance(other, Path):
+            continue
+        own, theirs = pq.read_metadata(files), pq.read_metadata(other)
+        types = theirs.schema.to_arrow_schema()
+        same = own.num_rows == theirs.num_rows and all(
+            field.name in types.names and types.field(field.name).type == field.type
+            for field in own.schema.to_arrow_schema()
+        )
+        if same:
+            views[name] = table
+    return views
 
 
 def _q(name: str) -> str:
@@ -92,26 +119,55 @@ class DuckDBSink(Sink):
     def publish(
         self, tables: Mapping[str, TableFiles], *, unique: Collection[str] = ()
     ) -> dict[str, int]:
+        views = _views(tables)
         counts: dict[str, int] = {}
         with self._transaction("tables") as con:
-            for name, files in tables.items():
-                spec = TABLES.get(name)
-                if isinstance(files, Partitioned):
+            # A view's table first: it reads that table's new rows.
+            for name in sorted(tables, key=lambda n: n in views):
+                files, spec = tables[name], TABLES.get(name)
+                if name in views:
+                    self._replace_view(con, name, views[name], files)
+                elif isinstance(files, Partitioned):
+                    self._drop(con, name, "VIEW")
                     self._sync_partitions(con, name, files)
                 else:
+                    self._drop(con, name, "VIEW")
                     con.execute(
                         f"CREATE OR REPLACE TABLE {_q(name)} AS SELECT * FROM {_scan([files])}"
                     )
                 if spec is not None:
                     # A key the run's checks found unique in these files is not grouped again
-                    # (a query over every row: ~2 s of a cold SF1 publish).
-                    if spec.primary_key and name not in unique:
+                    # (a query over every row: ~2 s of a cold SF1 publish); a view's rows are
+                    # its table's, whose key is the same.
+                    if spec.primary_key and name not in unique and name not in views:
                         self._check_key(con, name, spec.primary_key)
-                    con.execute(f"COMMENT ON TABLE {_q(name)} IS {_lit(spec.description)}")
+                    kind = "VIEW" if name in views else "TABLE"
+                    con.execute(f"COMMENT ON {kind} {_q(name)} IS {_lit(spec.description)}")
                 row = con.execute(f"SELECT count(*) FROM {_q(name)}").fetchone()
                 counts[name] = int(row[0]) if row else 0
             self._mark(con, publish_marker(tables))
-        return counts
+        return {name: counts[name] for name in tables}
+
+    @staticmethod
+    def _drop(con: duckdb.DuckDBPyConnection, name: str, kind: str) -> None:
+        """Drop the view (``kind`` ``VIEW``) or table (``TABLE``) ``name`` if there is one: a
+        name published once as a table and once as a view changes kind."""
+        listing = "duckdb_views()" if kind == "VIEW" else "duckdb_tables()"
+        column = "view_name" if kind == "VIEW" else "table_name"
+        found = con.execute(
+            f"SELECT count(*) FROM {listing} WHERE {column} = ? AND NOT temporary", [name]
+        ).fetchone()
+        if found and found[0]:
+            con.execute(f"DROP {kind} {_q(name)}")
+
+    def _replace_view(
+        self, con: duckdb.DuckDBPyConnection, name: str, table: str, files: TableFiles
+    ) -> None:
+        """``name`` as the view of its columns (those of its file) over ``table``."""
+        assert isinstance(files, Path)
+        columns = ", ".join(_q(c) for c in pq.read_schema(files).names)
+        self._drop(con, name, "TABLE")
+        con.execute(f"CREATE OR REPLACE VIEW {_q(name)} AS SELECT {columns} FROM {_q(table)}")
 
     def publish_live(self, tables: Mapping[str, Path]) -> None:
         with self._transaction("live tables") as con:
