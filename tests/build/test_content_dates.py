@@ -104,6 +104,16 @@ def test_adding_a_date_builds_only_it_and_merges_the_totals(tmp_path: Path) -> N
     added = _run(folder, tmp_path)
     assert (added.dates_built, added.totals_mode) == (1, "merged")
     assert _profile(tmp_path) == {A: (30, 2), B: (33, 2)}
+    # The merged (app, contract) pairs count each contract once however many dates it has.
+    con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+    try:
+        reach = con.sql("SELECT app_name, contracts FROM top_apps").fetchall()
+    finally:
+        con.close()
+    assert reach == [("VOD", 2)]
+    cold = tmp_path / "cold"
+    _run(folder, cold)
+    assert _snapshot(cold) == _snapshot(tmp_path)
 
     again = _run(folder, tmp_path)
     assert (again.dates_built, again.totals_mode) == (0, "reused")

@@ -125,6 +125,17 @@ def window_totals(usage_cat: ir.Table, days: Iterable[date]) -> dict[str, ir.Tab
     return out
 
 
+def window_app_contracts(fact: ir.Table, days: Iterable[date]) -> ir.Table:
+    """The window's (app, contract) pairs the way the pipeline computes them: each date's fact
+    partition is its partial, merged with the previous dates' pairs one date at a time."""
+    keys = sorted(int(f"{day:%Y%m%d}") for day in set(days))
+    merged = totals.app_contracts(fact.filter(fact.date_key == keys[0]))
+    for key in keys[1:]:
+        part = fact.filter(fact.date_key == key).select(*merged.columns)
+        merged = totals.app_contracts(merged.union(part))
+    return merged
+
+
 def star_of(rows: Iterable[Row]) -> dict[str, ir.Table]:
     """Every star table for ``rows``, built the way the pipeline builds them."""
     listed = list(rows)
@@ -139,7 +150,9 @@ def star_of(rows: Iterable[Row]) -> dict[str, ir.Table]:
         "dim_app": dim_app(daily_apps, DEFAULT_APP_CATEGORIES),
         "dim_date": dim_date(u),
         "fact_usage": fact_usage(u),
-        "top_apps": top_apps(daily_apps, fact_usage(u)),
+        "top_apps": top_apps(
+            daily_apps, window_app_contracts(fact_usage(u), (r[0] for r in listed))
+        ),
     }
 
 

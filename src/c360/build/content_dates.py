@@ -9,7 +9,8 @@ After ingestion (bronze), the content build works per *date* (all files of that 
    ``fact_usage`` partition and as small partials (contract totals, device pairs, daily
    summaries);
 4. **totals**: the window's totals, the previous totals merged with the new dates' partials when
-   dates were only added, else all partials merged again.
+   dates were only added, else all partials merged again (the (app, contract) pairs take the
+   dates' fact partitions as their partials).
 
 Every step records a version per date (a digest of what it depends on), so a date is recomputed
 only when its files, the rules, the app mapping or its duplicates across dates change. All of it is
@@ -326,7 +327,8 @@ class ContentDates:
         self, groups: Sequence[DateGroup], versions: Mapping[str, str]
     ) -> tuple[dict[str, Path], str]:
         stored: dict[str, str] = self.state.get("totals", {})
-        paths = {name: self.layout.total(name) for name in totals.MERGES}
+        merges = {**totals.MERGES, **totals.FACT_MERGES}
+        paths = {name: self.layout.total(name) for name in merges}
         unchanged = all(versions.get(key) == version for key, version in stored.items())
         new = [g for g in groups if g.key not in stored]
         if stored and unchanged and all(p.exists() for p in paths.values()):
@@ -335,11 +337,19 @@ class ContentDates:
             mode = "merged"
         else:
             new, mode = list(groups), "rebuilt"
-        for name, merge in totals.MERGES.items():
-            parts = [self.layout.silver(name, g.day) for g in new]
-            if mode == "merged":
-                parts.insert(0, paths[name])
-            stacked = self.engine.read_parquet(parts)
+        for name, merge in merges.items():
+            if name in totals.FACT_MERGES:
+                # A date's partial is its fact partition; the merge reads the columns it needs.
+                facts = [self.layout.partition(FACT, g.day) for g in new]
+                stacked = self.engine.read_parquet(facts)
+                if mode == "merged":
+                    previous = self.engine.read_parquet([paths[name]])
+                    stacked = previous.union(stacked.select(*previous.columns))
+            else:
+                silver = [self.layout.silver(name, g.day) for g in new]
+                if mode == "merged":
+                    silver.insert(0, paths[name])
+                stacked = self.engine.read_parquet(silver)
             merged = self.engine.materialize(merge(stacked), f"total_{name}")
             self.engine.write_parquet(merged, paths[name])
         self.state["totals"] = {g.key: versions[g.key] for g in groups}
@@ -358,7 +368,7 @@ class ContentDates:
             if folder.name not in SILVER_KINDS:
                 shutil.rmtree(folder)
         for path in self.layout.totals():
-            if path.stem not in totals.MERGES:
+            if path.stem not in totals.MERGES and path.stem not in totals.FACT_MERGES:
                 path.unlink()
 
     def _passes(self, groups: Sequence[DateGroup]) -> Iterator[Sequence[DateGroup]]:

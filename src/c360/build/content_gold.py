@@ -38,7 +38,7 @@ def build_content_gold(ctx: RunContext) -> None:
     mapping = ctx.config.content.app_categories
     days = engine.read_parquet([lake.gold("daily_active_contracts")])
     daily_apps = engine.read_parquet([lake.gold("daily_app_usage")])
-    fact = engine.read_parquet([result.fact[day] for day in sorted(result.fact)])
+    app_contracts = engine.read_parquet([result.totals["app_contracts"]])
     tables = {
         "dim_contract": star.dim_contract(contracts, pairs),
         "dim_device": star.dim_device(pairs),
@@ -47,7 +47,7 @@ def build_content_gold(ctx: RunContext) -> None:
         "customer_content_stats": content_rules.profile_contracts(
             contracts, pairs, window_end=window_end, profile=ctx.config.profile
         ),
-        "top_apps": star.top_apps(daily_apps, fact),
+        "top_apps": star.top_apps(daily_apps, app_contracts),
     }
     for name, expr in tables.items():
         rows_written = write_gold(ctx, name, expr)

@@ -114,7 +114,7 @@ class LakeLayout:
         return self.state("content_days.json")
 
     def total(self, name: str) -> Path:
-        """One of the window's totals (contract totals, device pairs)."""
+        """One of the window's totals (contract totals, device pairs, app-contract pairs)."""
         return self.root / self.STATE / "totals" / f"{name}.parquet"
 
     def totals(self) -> list[Path]:

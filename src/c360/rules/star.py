@@ -3,7 +3,7 @@
 ``usage`` is the de-duplicated valid rows aggregated to the fact grain (date × contract × device
 × app) with their natural keys; ``fact_usage`` and the daily summaries derive from it day by day.
 The contract and device dimensions derive from the window totals of ``rules.totals``;
-``top_apps`` from the daily app summaries and the fact. Surrogate keys
+``top_apps`` from the daily app summaries and the window's (app, contract) pairs. Surrogate keys
 are a function of the natural key, so a fact row and its dimension member agree without a join.
 """
 
@@ -171,22 +171,24 @@ def daily_active_contracts(contract_days: ir.Table) -> ir.Table:
     )
 
 
-def top_apps(daily_apps: ir.Table, fact: ir.Table) -> ir.Table:
+def top_apps(daily_apps: ir.Table, app_contracts: ir.Table) -> ir.Table:
     """Apps ranked by watched seconds over the window (ties by name).
 
     Seconds and records add up from the daily summaries; the distinct contracts of each app
-    come from the fact's integer keys (a group-by over the window's fact rows is cheaper than
-    keeping an app × contract total up to date day by day with text keys).
+    are a count of the window's (app, contract) pairs, a total kept up to date from the fact's
+    integer keys (a new day merges its partition in: 0.9 s on an SF1 month, against 1.9 s for a
+    distinct count over the window's 33 M fact rows).
 
     Args:
         daily_apps: :func:`daily_app_usage` of the window's dates.
-        fact: :func:`fact_usage` of the window.
+        app_contracts: ``totals.app_contracts`` of the window.
     """
     agg = daily_apps.group_by("app_name", "category").aggregate(
         total_duration=daily_apps.total_duration.sum().cast("int64"),
         records=daily_apps.records.sum().cast("int64"),
     )
-    reach = fact.group_by("app_key").aggregate(contracts=fact.contract_key.nunique().cast("int64"))
+    pairs = app_contracts
+    reach = pairs.group_by("app_key").aggregate(contracts=pairs.count().cast("int64"))
     keyed = with_surrogate_key(agg, "app_name", name="_app_key")
     joined = keyed.join(reach, keyed._app_key == reach.app_key)
     ranked = joined.select("app_name", "category", "total_duration", "records", "contracts")

@@ -110,8 +110,18 @@ def merge_device_pairs(parts: ir.Table) -> ir.Table:
     )
 
 
+def app_contracts(fact: ir.Table) -> ir.Table:
+    """Each (app, contract) pair of ``fact`` rows (``fact_usage`` of any set of days, or such
+    pairs of disjoint day sets, stacked): its own partial and merge. The distinct contracts of an
+    app over the window (``top_apps``) are then a count over a few million integer pairs, and a new
+    day merges its fact partition in, instead of a distinct count over the window's fact rows."""
+    return fact.select("app_key", "contract_key").distinct()
+
+
 #: Partial → merge, by the name the pipeline stores each total under.
 MERGES = {
     "contract_totals": merge_contract_totals,
     "device_pairs": merge_device_pairs,
 }
+#: Totals whose per-date partial is the date's ``fact_usage`` partition itself: name → merge.
+FACT_MERGES = {"app_contracts": app_contracts}
