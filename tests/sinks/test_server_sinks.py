@@ -367,3 +367,52 @@ def test_a_value_the_server_refuses_names_the_table_and_row(server: Server, tmp_
         assert "column 'contract' at row 2" in message
     else:  # PostgreSQL checks the encoding before it splits columns: the row is all it says
         assert "(table customer_content_stats, row 2)" in message
+
+
+def _kinds(server: Server) -> dict[str, str]:
+    schema = "DATABASE()" if server.kind == "mysql" else "current_schema()"
+    rows = server.rows(
+        "SELECT table_name, table_type FROM information_schema.tables "
+        f"WHERE table_schema = {schema}"
+    )
+    return {str(name): str(kind) for name, kind in rows if not str(name).startswith("_")}
+
+
+def test_a_table_held_by_another_is_published_as_its_view(server: Server, tmp_path: Path) -> None:
+    """As in the DuckDB warehouse (D103): ``customer_content_stats`` is a view of
+    ``customer_360`` when both are published with the same rows; a view survives the swap of
+    the table it reads (PostgreSQL binds a view to a table, not a name); alone, or with other
+    rows, the profile is a table again."""
+    sink = create_sink(server.url)
+
+    def files(rows: int) -> tuple[Path, Path]:
+        stats = {"contract": [f"C{i}" for i in range(rows)], "active_days": list(range(rows))}
+        profile = tmp_path / f"p{rows}.parquet"
+        unified = tmp_path / f"u{rows}.parquet"
+        pq.write_table(pa.table(stats), profile)
+        pq.write_table(pa.table({**stats, "user_id": [f"u{i}" for i in range(rows)]}), unified)
+        return profile, unified
+
+    def profile_rows() -> list[tuple[Any, ...]]:
+        return server.rows("SELECT contract, active_days FROM customer_content_stats ORDER BY 1")
+
+    two, two_360 = files(2)
+    three, three_360 = files(3)
+    sink.publish({"customer_content_stats": two, "customer_360": two_360})
+    assert _kinds(server) == {"customer_content_stats": "VIEW", "customer_360": "BASE TABLE"}
+    assert profile_rows() == [("C0", 0), ("C1", 1)]
+
+    sink.publish({"customer_360": three_360})  # a reclassification republishes it alone
+    assert _kinds(server)["customer_content_stats"] == "VIEW"
+    assert len(profile_rows()) == 3
+
+    sink.publish({"customer_content_stats": two, "customer_360": three_360})  # other rows
+    assert _kinds(server)["customer_content_stats"] == "BASE TABLE"
+    assert profile_rows() == [("C0", 0), ("C1", 1)]
+
+    sink.publish({"customer_content_stats": three, "customer_360": three_360})
+    assert _kinds(server)["customer_content_stats"] == "VIEW"
+    sink.publish({"customer_content_stats": two})
+    assert _kinds(server)["customer_content_stats"] == "BASE TABLE"
+    assert profile_rows() == [("C0", 0), ("C1", 1)]
+    assert [t for t in _kinds(server) if "__c360" in t] == []

@@ -36,12 +36,21 @@ from c360.sinks.base import (
     TableFiles,
     partition_changes,
     publish_marker,
+    views_of,
 )
 
 #: The environment variable a server warehouse's password comes from (never a flag).
 PASSWORD_VARIABLE = "C360_DB_PASSWORD"
 STAGING = "__c360_new"
 RETIRED = "__c360_old"
+
+
+@dataclass(frozen=True)
+class ViewOf:
+    """A view a publish makes: the table it reads, and its columns (D103)."""
+
+    table: str
+    columns: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -145,8 +154,35 @@ class ServerSink(Sink):
         """
 
     @abstractmethod
-    def finish_tables(self, con: Any, names: Sequence[str]) -> None:
-        """Swap the staged tables in (with their keys and indexes) and commit everything."""
+    def finish_tables(
+        self, con: Any, names: Sequence[str], views: Mapping[str, ViewOf] | None = None
+    ) -> None:
+        """Swap the staged tables in (with their keys and indexes), make ``views`` (name → the
+        table it reads and its columns) and commit everything. Views that read a table swapped
+        in keep reading it: the new one."""
+
+    #: How the dialect names the database or schema the sink's tables are in.
+    current_schema: ClassVar[str]
+
+    def object_kinds(self, cur: Any) -> dict[str, str]:
+        """Each table and view of the database: ``BASE TABLE`` or ``VIEW``."""
+        cur.execute(
+            "SELECT table_name, table_type FROM information_schema.tables "
+            f"WHERE table_schema = {self.current_schema}"
+        )
+        return {str(name): str(kind) for name, kind in cur.fetchall()}
+
+    def drop(self, cur: Any, name: str, kinds: Mapping[str, str]) -> None:
+        """Drop ``name`` as what it is (a view or a table), if it is there."""
+        kind = kinds.get(name)
+        if kind is not None:
+            cur.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} {self.quote(name)}")
+
+    def view_sql(self, name: str, view: ViewOf, *, replace: bool = False) -> str:
+        """``CREATE [OR REPLACE] VIEW`` of ``view``'s columns of its table."""
+        columns = ", ".join(self.quote(c) for c in view.columns)
+        create = "CREATE OR REPLACE VIEW" if replace else "CREATE VIEW"
+        return f"{create} {self.quote(name)} AS SELECT {columns} FROM {self.quote(view.table)}"
 
     @abstractmethod
     def existing_tables(self, con: Any) -> set[str]:
@@ -167,7 +203,11 @@ class ServerSink(Sink):
                 if isinstance(files, Partitioned)
                 and self._partitions_apply(con, name, files, existing)
             }
-            staged = [name for name in tables if name not in in_place]
+            views = {
+                name: ViewOf(table, tuple(pq.read_schema(_paths(tables[name])[0]).names))
+                for name, table in views_of(tables).items()
+            }
+            staged = [name for name in tables if name not in in_place and name not in views]
             try:
                 for name in staged:
                     self._stage(con, name, _paths(tables[name]))
@@ -180,7 +220,7 @@ class ServerSink(Sink):
                 # A reader accepts a read only between two equal "done" markers, so on MySQL,
                 # whose swap commits by itself, the swap sits between "pending" and "done".
                 self._mark(con, publish_marker(tables, state="pending"))
-                self.finish_tables(con, staged)
+                self.finish_tables(con, staged, views)
                 self._mark(con, publish_marker(tables))
             except BaseException:
                 self._drop_staging(con, staged)

@@ -17,6 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
+
+from c360.catalog import TABLES
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,32 @@ PARTITIONS_TABLE = "_c360_partitions"
 PUBLISH_TABLE = "_c360_publish"
 #: Tables of a sink's own, not shown as warehouse tables.
 INTERNAL_TABLES = frozenset({PARTITIONS_TABLE, PUBLISH_TABLE})
+
+
+def views_of(tables: Mapping[str, TableFiles]) -> dict[str, str]:
+    """Tables of this publish to expose as views (name → the table it is a view of): those whose
+    catalog entry names a table that holds their rows (:attr:`TableSpec.projected_by`), when that
+    table is published too and its file has as many rows and each of their columns, same type.
+
+    On an SF1 month this saves storing ``customer_content_stats`` a second time inside
+    ``customer_360`` (2.1 M rows: ~1.7 s of every DuckDB publish; D103).
+    """
+    views: dict[str, str] = {}
+    for name, files in tables.items():
+        spec = TABLES.get(name)
+        table = spec.projected_by if spec is not None else None
+        other = tables.get(table) if table is not None else None
+        if table is None or not isinstance(files, Path) or not isinstance(other, Path):
+            continue
+        own, theirs = pq.read_metadata(files), pq.read_metadata(other)
+        types = theirs.schema.to_arrow_schema()
+        same = own.num_rows == theirs.num_rows and all(
+            field.name in types.names and types.field(field.name).type == field.type
+            for field in own.schema.to_arrow_schema()
+        )
+        if same:
+            views[name] = table
+    return views
 
 
 def publish_marker(tables: Iterable[str], *, state: str = "done") -> dict[str, str]:

@@ -23,6 +23,7 @@ from c360.sinks.base import (
     TableFiles,
     partition_changes,
     publish_marker,
+    views_of,
 )
 
 #: How long a publish waits for a reader (a server loading a snapshot) to let go of the file.
@@ -33,32 +34,6 @@ def _scan(paths: list[Path]) -> str:
     """``read_parquet`` of the files; folders named ``date=…`` add no inferred column."""
     listing = ", ".join(_lit(str(p)) for p in paths)
     return f"read_parquet([{listing}], hive_partitioning = false)"
-
-
-def _views(tables: Mapping[str, TableFiles]) -> dict[str, str]:
-    """Tables of this publish to expose as views (name → the table it is a view of): those whose
-    catalog entry names a table that holds their rows (:attr:`TableSpec.projected_by`), when that
-    table is published too and its file has as many rows and each of their columns, same type.
-
-    On an SF1 month this saves storing ``customer_content_stats`` a second time inside
-    ``customer_360`` (2.1 M rows, ~1.7 s of every publish; D103).
-    """
-    views: dict[str, str] = {}
-    for name, files in tables.items():
-        spec = TABLES.get(name)
-        table = spec.projected_by if spec is not None else None
-        other = tables.get(table) if table is not None else None
-        if table is None or not isinstance(files, Path) or not isinstance(other, Path):
-            continue
-        own, theirs = pq.read_metadata(files), pq.read_metadata(other)
-        types = theirs.schema.to_arrow_schema()
-        same = own.num_rows == theirs.num_rows and all(
-            field.name in types.names and types.field(field.name).type == field.type
-            for field in own.schema.to_arrow_schema()
-        )
-        if same:
-            views[name] = table
-    return views
 
 
 def _q(name: str) -> str:
@@ -119,7 +94,7 @@ class DuckDBSink(Sink):
     def publish(
         self, tables: Mapping[str, TableFiles], *, unique: Collection[str] = ()
     ) -> dict[str, int]:
-        views = _views(tables)
+        views = views_of(tables)
         counts: dict[str, int] = {}
         with self._transaction("tables") as con:
             # A view's table first: it reads that table's new rows.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,7 +22,7 @@ import pymysql
 
 from c360.catalog import TABLES
 from c360.errors import C360Error, SinkError, TransientError
-from c360.sinks._server import PASSWORD_VARIABLE, RETIRED, STAGING, ServerSink
+from c360.sinks._server import PASSWORD_VARIABLE, RETIRED, STAGING, ServerSink, ViewOf
 from c360.sinks._text import CsvDialect, encoded_text
 
 _TYPES = {
@@ -265,7 +265,12 @@ class MySQLSink(ServerSink):
             )
         return loaded
 
-    def finish_tables(self, con: Any, names: Sequence[str]) -> None:
+    current_schema = "DATABASE()"
+
+    def finish_tables(
+        self, con: Any, names: Sequence[str], views: Mapping[str, ViewOf] | None = None
+    ) -> None:
+        views = views or {}
         cur = con.cursor()
         for name in names:
             spec = TABLES.get(name)
@@ -276,19 +281,23 @@ class MySQLSink(ServerSink):
                     for cols in spec.indexes
                 )
                 cur.execute(f"ALTER TABLE {self.quote(name + STAGING)} {adds}")
-        existing = self.existing_tables(con)
-        renames = []
-        for name in names:
-            cur.execute(f"DROP TABLE IF EXISTS {self.quote(name + RETIRED)}")
-            if name in existing:
-                renames.append(f"{self.quote(name)} TO {self.quote(name + RETIRED)}")
-            renames.append(f"{self.quote(name + STAGING)} TO {self.quote(name)}")
+        kinds = self.object_kinds(cur)
+        # Replaced: the tables swapped in, and tables that become views (a view that stays one
+        # reads its table by name, so it reads the new one after the swap).
+        retired = [n for n in names if n in kinds]
+        retired += [n for n in views if kinds.get(n) == "BASE TABLE"]
+        for name in retired:
+            self.drop(cur, name + RETIRED, kinds)
+        renames = [f"{self.quote(n)} TO {self.quote(n + RETIRED)}" for n in retired]
+        renames += [f"{self.quote(n + STAGING)} TO {self.quote(n)}" for n in names]
         if renames:
             # One statement: every table changes at once, or none does.
             cur.execute(f"RENAME TABLE {', '.join(renames)}")
+        for name, view in views.items():
+            cur.execute(self.view_sql(name, view, replace=True))
         con.commit()
-        for name in names:
-            cur.execute(f"DROP TABLE IF EXISTS {self.quote(name + RETIRED)}")
+        for name in retired:
+            self.drop(cur, name + RETIRED, {name + RETIRED: kinds[name]})
 
     def existing_tables(self, con: Any) -> set[str]:
         cur = con.cursor()

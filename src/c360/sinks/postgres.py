@@ -8,7 +8,7 @@ fact update — is one transaction: readers see every table old or every table n
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from psycopg import errors as pg_errors
 
 from c360.catalog import TABLES
 from c360.errors import C360Error, SinkError, TransientError
-from c360.sinks._server import PASSWORD_VARIABLE, STAGING, ServerSink
+from c360.sinks._server import PASSWORD_VARIABLE, STAGING, ServerSink, ViewOf
 from c360.sinks._text import CsvDialect, encoded_text
 
 _TYPES = {
@@ -147,11 +147,28 @@ class PostgresSink(ServerSink):
                     f"previous tables kept: {cur.rowcount} of {expected} rows arrived"
                 )
 
-    def finish_tables(self, con: Any, names: Sequence[str]) -> None:
+    current_schema = "current_schema()"
+
+    def finish_tables(
+        self, con: Any, names: Sequence[str], views: Mapping[str, ViewOf] | None = None
+    ) -> None:
+        views = dict(views or {})
         with con.cursor() as cur:
+            kinds = self.object_kinds(cur)
+            # A view reads the table it was made on, which the swap drops: the views over the
+            # tables swapped in are dropped first and made again over the new ones.
+            for view_name, projected in TABLES.items():
+                table = projected.projected_by
+                kept = view_name not in names and view_name not in views
+                if table is not None and table in names and kinds.get(view_name) == "VIEW" and kept:
+                    views[view_name] = ViewOf(table, self._columns(cur, view_name))
+            for name in [*views, *names]:
+                if kinds.get(name) == "VIEW" or name in views:
+                    self.drop(cur, name, kinds)
+                    kinds.pop(name, None)
             for name in names:
                 table = self.quote(name)
-                cur.execute(f"DROP TABLE IF EXISTS {table}")
+                self.drop(cur, name, kinds)
                 cur.execute(f"ALTER TABLE {self.quote(name + STAGING)} RENAME TO {table}")
                 spec = TABLES.get(name)
                 if spec and spec.primary_key:
@@ -161,16 +178,31 @@ class PostgresSink(ServerSink):
                     index = f"{name}_{'_'.join(cols)}_idx"[:MAX_IDENTIFIER]
                     listed = ", ".join(self.quote(c) for c in cols)
                     cur.execute(f"CREATE INDEX {self.quote(index)} ON {table} ({listed})")
-                cur.execute(f"COMMENT ON TABLE {table} IS {_literal(self.comment(name))}")
-                cur.execute(f"SELECT * FROM {table} WHERE false")
-                for column in [d[0] for d in cur.description or ()]:
-                    described = self.comment(name, column)
-                    if described:
-                        cur.execute(
-                            f"COMMENT ON COLUMN {table}.{self.quote(column)} IS "
-                            f"{_literal(described)}"
-                        )
+                self._comment(cur, name, "TABLE")
+            for name, view in views.items():
+                cur.execute(self.view_sql(name, view))
+                self._comment(cur, name, "VIEW")
         con.commit()
+
+    def _comment(self, cur: Any, name: str, kind: str) -> None:
+        """The catalog's descriptions of a table or view and of its columns."""
+        table = self.quote(name)
+        cur.execute(f"COMMENT ON {kind} {table} IS {_literal(self.comment(name))}")
+        cur.execute(f"SELECT * FROM {table} WHERE false")
+        for column in [d[0] for d in cur.description or ()]:
+            described = self.comment(name, column)
+            if described:
+                cur.execute(
+                    f"COMMENT ON COLUMN {table}.{self.quote(column)} IS {_literal(described)}"
+                )
+
+    def _columns(self, cur: Any, name: str) -> tuple[str, ...]:
+        cur.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = %s "
+            "AND table_schema = current_schema() ORDER BY ordinal_position",
+            (name,),
+        )
+        return tuple(str(row[0]) for row in cur.fetchall())
 
     def existing_tables(self, con: Any) -> set[str]:
         with con.cursor() as cur:
