@@ -92,6 +92,21 @@ def test_parquet_is_read_in_bounded_batches(tmp_path: Path) -> None:
     assert sizes == [10, 10, 5, 10, 10, 5]
 
 
+def test_parquet_is_read_in_key_order_when_asked(tmp_path: Path) -> None:
+    """A MySQL table with a key is loaded in key order (byte order, as its ``utf8mb4_bin``
+    keys compare), across files, in bounded batches."""
+    first = tmp_path / "a.parquet"
+    second = tmp_path / "b.parquet"
+    pq.write_table(pa.table({"k": ["b", "D", "a"], "n": [2, 4, 1], "v": [1, 2, 3]}), first)
+    pq.write_table(pa.table({"k": ["a", "c"], "n": [0, 3], "v": [4, 5]}), second)
+    batches = list(parquet_batches([first, second], batch_rows=2, order_by=("k", "n")))
+    assert [b.num_rows for b in batches] == [2, 2, 1]
+    rows = [(r["k"], r["n"]) for b in batches for r in b.to_pylist()]
+    assert rows == [("D", 4), ("a", 0), ("a", 1), ("b", 2), ("c", 3)]
+    unordered = list(parquet_batches([first, second], batch_rows=2))
+    assert [r["k"] for b in unordered for r in b.to_pylist()] == ["b", "D", "a", "a", "c"]
+
+
 def test_partition_changes(tmp_path: Path) -> None:
     one, two, three = (tmp_path / f"{n}.parquet" for n in (1, 2, 3))
     for path in (one, two, three):

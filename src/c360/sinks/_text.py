@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -77,8 +77,15 @@ def encode_batch(batch: pa.RecordBatch, dialect: CsvDialect) -> pa.Buffer:
     return out.getvalue()
 
 
-def parquet_batches(paths: list[Path], *, batch_rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
-    """The rows of Parquet files, a bounded batch at a time."""
+def parquet_batches(
+    paths: list[Path], *, batch_rows: int = BATCH_ROWS, order_by: Sequence[str] = ()
+) -> Iterator[pa.RecordBatch]:
+    """The rows of Parquet files, a bounded batch at a time; with ``order_by``, in that order
+    (the files are then read whole: for tables with a key, a few million rows at most)."""
+    if order_by:
+        table = pa.concat_tables([pq.read_table(path) for path in paths])
+        yield from table.sort_by([(c, "ascending") for c in order_by]).to_batches(batch_rows)
+        return
     for path in paths:
         yield from pq.ParquetFile(path).iter_batches(batch_size=batch_rows)
 
@@ -88,7 +95,11 @@ def parquet_schema(path: Path) -> pa.Schema:
 
 
 def encoded_text(
-    paths: list[Path], dialect: CsvDialect, *, batch_rows: int = BATCH_ROWS
+    paths: list[Path],
+    dialect: CsvDialect,
+    *,
+    batch_rows: int = BATCH_ROWS,
+    order_by: Sequence[str] = (),
 ) -> Iterator[tuple[pa.Buffer, int]]:
     """(text, rows) of each batch of the files, encoded one batch ahead in a background thread.
 
@@ -96,7 +107,7 @@ def encoded_text(
     the previous one to the server. At most ``AHEAD`` batches wait in memory. The text is an
     Arrow buffer (it supports the buffer protocol): files and drivers write it without a copy.
     """
-    batches = parquet_batches(paths, batch_rows=batch_rows)
+    batches = parquet_batches(paths, batch_rows=batch_rows, order_by=order_by)
     return prefetch((encode_batch(b, dialect), b.num_rows) for b in batches)
 
 
