@@ -34,6 +34,7 @@ from c360.sinks.base import (
     Partitioned,
     Sink,
     TableFiles,
+    ViewOf,
     partition_changes,
     publish_marker,
     views_of,
@@ -43,14 +44,6 @@ from c360.sinks.base import (
 PASSWORD_VARIABLE = "C360_DB_PASSWORD"
 STAGING = "__c360_new"
 RETIRED = "__c360_old"
-
-
-@dataclass(frozen=True)
-class ViewOf:
-    """A view a publish makes: the table it reads, and its columns (D103)."""
-
-    table: str
-    columns: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -203,10 +196,7 @@ class ServerSink(Sink):
                 if isinstance(files, Partitioned)
                 and self._partitions_apply(con, name, files, existing)
             }
-            views = {
-                name: ViewOf(table, tuple(pq.read_schema(_paths(tables[name])[0]).names))
-                for name, table in views_of(tables).items()
-            }
+            views = views_of(tables)
             staged = [name for name in tables if name not in in_place and name not in views]
             try:
                 for name in staged:

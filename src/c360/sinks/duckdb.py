@@ -9,7 +9,6 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from c360.catalog import TABLES
 from c360.errors import OutputError, SinkError, TransientError
@@ -21,6 +20,7 @@ from c360.sinks.base import (
     Partitioned,
     Sink,
     TableFiles,
+    ViewOf,
     partition_changes,
     publish_marker,
     views_of,
@@ -101,7 +101,7 @@ class DuckDBSink(Sink):
             for name in sorted(tables, key=lambda n: n in views):
                 files, spec = tables[name], TABLES.get(name)
                 if name in views:
-                    self._replace_view(con, name, views[name], files)
+                    self._replace_view(con, name, views[name])
                 elif isinstance(files, Partitioned):
                     self._drop(con, name, "VIEW")
                     self._sync_partitions(con, name, files)
@@ -135,14 +135,11 @@ class DuckDBSink(Sink):
         if found and found[0]:
             con.execute(f"DROP {kind} {_q(name)}")
 
-    def _replace_view(
-        self, con: duckdb.DuckDBPyConnection, name: str, table: str, files: TableFiles
-    ) -> None:
-        """``name`` as the view of its columns (those of its file) over ``table``."""
-        assert isinstance(files, Path)
-        columns = ", ".join(_q(c) for c in pq.read_schema(files).names)
+    def _replace_view(self, con: duckdb.DuckDBPyConnection, name: str, view: ViewOf) -> None:
+        """``name`` as the view of ``view``'s columns of its table."""
+        columns = ", ".join(_q(c) for c in view.columns)
         self._drop(con, name, "TABLE")
-        con.execute(f"CREATE OR REPLACE VIEW {_q(name)} AS SELECT {columns} FROM {_q(table)}")
+        con.execute(f"CREATE OR REPLACE VIEW {_q(name)} AS SELECT {columns} FROM {_q(view.table)}")
 
     def publish_live(self, tables: Mapping[str, Path]) -> None:
         with self._transaction("live tables") as con:

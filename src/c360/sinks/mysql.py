@@ -22,8 +22,9 @@ import pymysql
 
 from c360.catalog import TABLES
 from c360.errors import C360Error, SinkError, TransientError
-from c360.sinks._server import PASSWORD_VARIABLE, RETIRED, STAGING, ServerSink, ViewOf
+from c360.sinks._server import PASSWORD_VARIABLE, RETIRED, STAGING, ServerSink
 from c360.sinks._text import CsvDialect, encoded_text
+from c360.sinks.base import ViewOf
 
 _TYPES = {
     "int8": "TINYINT",

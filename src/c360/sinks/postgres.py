@@ -19,8 +19,9 @@ from psycopg import errors as pg_errors
 
 from c360.catalog import TABLES
 from c360.errors import C360Error, SinkError, TransientError
-from c360.sinks._server import PASSWORD_VARIABLE, STAGING, ServerSink, ViewOf
+from c360.sinks._server import PASSWORD_VARIABLE, STAGING, ServerSink
 from c360.sinks._text import CsvDialect, encoded_text
+from c360.sinks.base import ViewOf
 
 _TYPES = {
     "int8": "SMALLINT",
