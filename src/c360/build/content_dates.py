@@ -56,6 +56,8 @@ FROM_CONTRACT_DAYS: dict[str, Callable[[ir.Table], ir.Table]] = {
     "daily_active_contracts": star.daily_active_contracts,
 }
 FACT = "fact_usage"
+#: Every window total: merged from silver partials, or from the dates' fact partitions.
+TOTALS = {**totals.MERGES, **totals.FACT_MERGES}
 #: Every per-date partial.
 SILVER_PARTIALS = (*PARTIALS, *FROM_CONTRACT_DAYS)
 #: Every kind of per-date file in ``silver/content``.
@@ -327,8 +329,7 @@ class ContentDates:
         self, groups: Sequence[DateGroup], versions: Mapping[str, str]
     ) -> tuple[dict[str, Path], str]:
         stored: dict[str, str] = self.state.get("totals", {})
-        merges = {**totals.MERGES, **totals.FACT_MERGES}
-        paths = {name: self.layout.total(name) for name in merges}
+        paths = {name: self.layout.total(name) for name in TOTALS}
         unchanged = all(versions.get(key) == version for key, version in stored.items())
         new = [g for g in groups if g.key not in stored]
         if stored and unchanged and all(p.exists() for p in paths.values()):
@@ -337,7 +338,7 @@ class ContentDates:
             mode = "merged"
         else:
             new, mode = list(groups), "rebuilt"
-        for name, merge in merges.items():
+        for name, merge in TOTALS.items():
             if name in totals.FACT_MERGES:
                 # A date's partial is its fact partition; the merge reads the columns it needs.
                 facts = [self.layout.partition(FACT, g.day) for g in new]
@@ -368,7 +369,7 @@ class ContentDates:
             if folder.name not in SILVER_KINDS:
                 shutil.rmtree(folder)
         for path in self.layout.totals():
-            if path.stem not in totals.MERGES and path.stem not in totals.FACT_MERGES:
+            if path.stem not in TOTALS:
                 path.unlink()
 
     def _passes(self, groups: Sequence[DateGroup]) -> Iterator[Sequence[DateGroup]]:

@@ -187,8 +187,9 @@ def top_apps(daily_apps: ir.Table, app_contracts: ir.Table) -> ir.Table:
         total_duration=daily_apps.total_duration.sum().cast("int64"),
         records=daily_apps.records.sum().cast("int64"),
     )
-    pairs = app_contracts
-    reach = pairs.group_by("app_key").aggregate(contracts=pairs.count().cast("int64"))
+    reach = app_contracts.group_by("app_key").aggregate(
+        contracts=app_contracts.count().cast("int64")
+    )
     keyed = with_surrogate_key(agg, "app_name", name="_app_key")
     joined = keyed.join(reach, keyed._app_key == reach.app_key)
     ranked = joined.select("app_name", "category", "total_duration", "records", "contracts")

@@ -200,18 +200,14 @@ class PostgresSink(ServerSink):
     def _columns(self, cur: Any, name: str) -> tuple[str, ...]:
         cur.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_name = %s "
-            "AND table_schema = current_schema() ORDER BY ordinal_position",
+            f"AND table_schema = {self.current_schema} ORDER BY ordinal_position",
             (name,),
         )
         return tuple(str(row[0]) for row in cur.fetchall())
 
     def existing_tables(self, con: Any) -> set[str]:
         with con.cursor() as cur:
-            cur.execute(
-                "SELECT table_name FROM information_schema.tables "
-                "WHERE table_schema = current_schema()"
-            )
-            return {str(row[0]) for row in cur.fetchall()}
+            return set(self.object_kinds(cur))
 
 
 def _literal(text: str) -> str:
